@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <rotor/rotor.h>
 
+#include "echo-server.h"
 #include "echo.h"
 #include "listen-addr.h"
 

@@ -59,8 +59,9 @@ int rotor_loop_run(struct rotor_loop *loop);
  * action or a libevent callback of the loop's own thread. */
 void rotor_loop_stop(struct rotor_loop *loop);
 
-/* Ends every machine still alive (each `destroy` runs once), then frees
- * the loop and its event_base.  NULL is accepted. */
+/* Ends every machine still alive (each `destroy` runs once; rotor_spawn()
+ * fails from there on), then frees the loop and its event_base.  NULL is
+ * accepted.  Not to be called from an action. */
 void rotor_loop_free(struct rotor_loop *loop);
 
 /* The loop's event_base, for mixing in evdns, evhttp or plain events. */
@@ -83,6 +84,13 @@ size_t rotor_loop_errors(struct rotor_loop *loop);
 rotor_ref rotor_spawn(struct rotor_loop *loop,
                       const struct rotor_machine_type *type, void *seed);
 
+/* Ends the machine `ref` names, counted as `done`: no exit action runs,
+ * its `destroy` does (once), its descriptor is closed, and events queued
+ * for it are dropped.  From the machine's own action, the end waits until
+ * that transition completes (its target is then ignored).  Returns 0, or
+ * -1 when ref names no live machine. */
+int rotor_kill(struct rotor_loop *loop, rotor_ref ref);
+
 /* True when ref names a live machine of this loop. */
 bool rotor_alive(struct rotor_loop *loop, rotor_ref ref);
 
@@ -100,7 +108,9 @@ rotor_ref rotor_scope_self(rotor_scope *s);
 /* The loop's context pointer. */
 void *rotor_scope_context(rotor_scope *s);
 
-/* The name of the machine's current state (for logs). */
+/* The name of the machine's current state (for logs); "(none)" in
+ * `create`, the initial state's from its entry actions on.  During a
+ * transition it is the source state's until the transition completes. */
 const char *rotor_scope_state_name(rotor_scope *s);
 
 /* Queues user event `event` (a generated NAME_ev_EVENT constant) with

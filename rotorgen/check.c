@@ -1,0 +1,560 @@
+/*
+ * check.c: the semantic pass.  It resolves every name the parser kept as
+ * written (events, targets, functions, machine declarations) and converts
+ * durations and sizes, reporting each mistake at its place and carrying
+ * on.  Lookups go through hash tables, so a huge input stays linear;
+ * nothing here depends on hash order, so output stays deterministic.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "lexer.h"
+#include "util.h"
+
+#define KINDS_RAW      (1u << KIND_RAW)
+#define KINDS_STREAM   (1u << KIND_STREAM)
+#define KINDS_LISTENER (1u << KIND_LISTENER)
+#define KINDS_ALL      (KINDS_RAW | KINDS_STREAM | KINDS_LISTENER)
+
+const struct builtin_event builtin_events[] = {
+    { "readable",     "ROTOR_EV_READABLE",     KINDS_RAW },
+    { "writable",     "ROTOR_EV_WRITABLE",     KINDS_RAW },
+    { "input",        "ROTOR_EV_INPUT",        KINDS_STREAM },
+    { "flushed",      "ROTOR_EV_FLUSHED",      KINDS_STREAM },
+    { "eof",          "ROTOR_EV_EOF",          KINDS_STREAM },
+    { "limit",        "ROTOR_EV_LIMIT",        KINDS_STREAM },
+    { "connected",    "ROTOR_EV_CONNECTED",    KINDS_STREAM },
+    { "accepted",     "ROTOR_EV_ACCEPTED",     KINDS_LISTENER },
+    { "timeout",      "ROTOR_EV_TIMEOUT",      KINDS_ALL },
+    { "wakeup",       "ROTOR_EV_WAKEUP",       KINDS_ALL },
+    { "resolved",     "ROTOR_EV_RESOLVED",     KINDS_ALL },
+    { "spawn_failed", "ROTOR_EV_SPAWN_FAILED", KINDS_ALL },
+    { "error",        "ROTOR_EV_ERROR",        KINDS_STREAM | KINDS_LISTENER },
+};
+const size_t nbuiltin_events = sizeof builtin_events / sizeof builtin_events[0];
+
+static const char *const kind_names[] = { "raw", "stream", "listener" };
+
+/* ---- a string -> index table ------------------------------------------- */
+
+struct symtab {
+    struct sym { const char *key; size_t value; } *slots;
+    size_t cap, count;
+};
+
+static size_t hash(const char *s)
+{
+    size_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static struct sym *sym_slot(const struct symtab *t, const char *key)
+{
+    size_t i = hash(key) & (t->cap - 1);
+    while (t->slots[i].key && strcmp(t->slots[i].key, key) != 0)
+        i = (i + 1) & (t->cap - 1);
+    return &t->slots[i];
+}
+
+/* Returns the value stored under key, or (size_t)-1. */
+static size_t sym_get(const struct symtab *t, const char *key)
+{
+    if (!t->cap)
+        return (size_t)-1;
+    struct sym *s = sym_slot(t, key);
+    return s->key ? s->value : (size_t)-1;
+}
+
+static void sym_grow(struct symtab *t)
+{
+    struct symtab bigger = { xcalloc(t->cap ? t->cap * 2 : 16, sizeof *t->slots),
+                             t->cap ? t->cap * 2 : 16, t->count };
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].key)
+            *sym_slot(&bigger, t->slots[i].key) = t->slots[i];
+    *t = bigger;
+}
+
+/* Stores key -> value unless key is there; returns the value stored. */
+static size_t sym_put(struct symtab *t, const char *key, size_t value)
+{
+    if (2 * (t->count + 1) > t->cap)
+        sym_grow(t);
+    struct sym *s = sym_slot(t, key);
+    if (!s->key) {
+        s->key = key;
+        s->value = value;
+        t->count++;
+    }
+    return s->value;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static const char *const c_keywords[] = {
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+    "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "auto",
+    "bool", "break", "case", "char", "const", "continue", "default", "do",
+    "double", "else", "enum", "extern", "false", "float", "for", "goto", "if",
+    "inline", "int", "long", "register", "restrict", "return", "short",
+    "signed", "sizeof", "static", "struct", "switch", "true", "typedef",
+    "union", "unsigned", "void", "volatile", "while",
+};
+
+static bool is_c_keyword(const char *name)
+{
+    for (size_t i = 0; i < sizeof c_keywords / sizeof c_keywords[0]; i++)
+        if (strcmp(c_keywords[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Names that appear in C as written must not be C keywords. */
+static void check_c_name(struct ident id, const char *what)
+{
+    if (is_c_keyword(id.text))
+        diag_error(id.loc, "'%s' is a C keyword and cannot name a %s",
+                   id.text, what);
+}
+
+static int builtin_index(const char *name)
+{
+    for (size_t i = 0; i < nbuiltin_events; i++)
+        if (strcmp(builtin_events[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Reads the digits of text into *value, saturating above limit; returns
+ * what follows the digits (a unit, or ""). */
+static const char *read_number(const char *text, uint64_t limit, uint64_t *value)
+{
+    uint64_t v = 0;
+    for (; *text >= '0' && *text <= '9'; text++) {
+        v = v * 10 + (uint64_t)(*text - '0');
+        if (v > limit)
+            v = limit + 1;
+    }
+    *value = v;
+    return text;
+}
+
+/* ---- machine declarations ---------------------------------------------- */
+
+static const char *decl_word(const struct decl *d)
+{
+    static const char *const words[] = {
+        [DECL_DATA] = "data", [DECL_SPAWNS] = "spawns",
+        [DECL_CONTEXT] = "context", [DECL_CREATE] = "create",
+        [DECL_DESTROY] = "destroy",
+    };
+    return d->what == DECL_KIND ? kind_names[d->kind] : words[d->what];
+}
+
+static struct ident *decl_slot(struct machine *m, enum decl_what what)
+{
+    switch (what) {
+    case DECL_DATA:    return &m->data;
+    case DECL_SPAWNS:  return &m->spawns;
+    case DECL_CONTEXT: return &m->context;
+    case DECL_CREATE:  return &m->create;
+    case DECL_DESTROY: return &m->destroy;
+    case DECL_KIND:    break;
+    }
+    return NULL;
+}
+
+static void resolve_decls(struct machine *m)
+{
+    const struct decl *kind_decl = NULL;
+    for (size_t i = 0; i < m->ndecls; i++) {
+        const struct decl *d = &m->decls[i];
+        if (d->what == DECL_KIND) {
+            if (kind_decl)
+                diag_error(d->loc, "machine '%s' already has a kind ('%s' at %lu:%lu)",
+                           m->name.text, decl_word(kind_decl),
+                           kind_decl->loc.line, kind_decl->loc.col);
+            else
+                kind_decl = d;
+            continue;
+        }
+        struct ident *slot = decl_slot(m, d->what);
+        if (slot->text) {
+            diag_error(d->loc, "duplicate '%s' in machine '%s' (first at %lu:%lu)",
+                       decl_word(d), m->name.text, slot->loc.line, slot->loc.col);
+            continue;
+        }
+        *slot = d->name;
+        if (d->what == DECL_DATA || d->what == DECL_CONTEXT)
+            check_c_name(d->name, "struct");
+    }
+    m->kind = kind_decl ? kind_decl->kind : KIND_RAW;
+}
+
+static void check_spawns(const struct rsm_file *f, struct machine *m,
+                         const struct symtab *machines)
+{
+    if (m->spawns.text && m->kind != KIND_LISTENER)
+        diag_error(m->spawns.loc, "'spawns' needs a listener machine ('%s' is %s)",
+                   m->name.text, kind_names[m->kind]);
+    else if (!m->spawns.text && m->kind == KIND_LISTENER)
+        diag_error(m->name.loc, "listener machine '%s' needs 'spawns MACHINE;'",
+                   m->name.text);
+    m->spawns_here = m->spawns.text &&
+                     sym_get(machines, m->spawns.text) < f->nmachines;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void check_events(const struct machine *m, struct symtab *events)
+{
+    for (size_t i = 0; i < m->nevents; i++) {
+        const struct event_decl *ev = &m->events[i];
+        if (builtin_index(ev->name.text) >= 0) {
+            diag_error(ev->name.loc, "'%s' is a built-in event; choose another name",
+                       ev->name.text);
+            continue;
+        }
+        size_t first = sym_put(events, ev->name.text, i);
+        if (first != i) {
+            struct loc at = m->events[first].name.loc;
+            diag_error(ev->name.loc, "duplicate event '%s' (first declared at %lu:%lu)",
+                       ev->name.text, at.line, at.col);
+        }
+        if (ev->type && ev->type[strlen(ev->type) - 1] != '*')
+            diag_error(ev->type_loc, "the data of event '%s' must be a pointer "
+                       "type such as 'struct T *', not '%s'", ev->name.text, ev->type);
+    }
+}
+
+static void resolve_event(const struct machine *m, const struct symtab *events,
+                          struct transition *t)
+{
+    const char *name = t->event.text;
+    int b = builtin_index(name);
+    if (b >= 0) {
+        t->event_code = b;
+        if (!(builtin_events[b].kinds & (1u << m->kind)))
+            diag_error(t->event.loc, "a %s machine never receives '%s'",
+                       kind_names[m->kind], name);
+        return;
+    }
+    size_t u = sym_get(events, name);
+    if (u == (size_t)-1) {
+        diag_error(t->event.loc, "unknown event '%s' (declare it with 'event %s;')",
+                   name, name);
+        return;
+    }
+    t->user_event = true;
+    t->event_code = (int)u;
+}
+
+/* ---- states ------------------------------------------------------------ */
+
+static bool is_reserved_state(const char *name)
+{
+    return !strcmp(name, "done") || !strcmp(name, "error") || !strcmp(name, "SAME");
+}
+
+static void check_state_names(struct machine *m, struct symtab *states)
+{
+    const struct state *initial = NULL;
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        if (st->parent >= 0)
+            diag_error(st->name.loc, "nested states are not supported yet");
+        if (is_reserved_state(st->name.text))
+            diag_error(st->name.loc, "'%s' is a reserved target and cannot name a state",
+                       st->name.text);
+        size_t first = sym_put(states, st->name.text, i);
+        if (first != i) {
+            struct loc at = m->states[first].name.loc;
+            diag_error(st->name.loc, "duplicate state '%s' (first defined at %lu:%lu)",
+                       st->name.text, at.line, at.col);
+        }
+        if (st->parent >= 0)
+            continue;   /* `initial` inside a state names its first child */
+        if (st->initial && initial)
+            diag_error(st->name.loc, "second initial state '%s' (the first is '%s' at %lu:%lu)",
+                       st->name.text, initial->name.text,
+                       initial->name.loc.line, initial->name.loc.col);
+        else if (st->initial) {
+            initial = st;
+            m->initial = (int)i;
+        }
+    }
+    if (!initial)
+        diag_error(m->name.loc, "machine '%s' has no initial state (write 'initial state NAME')",
+                   m->name.text);
+}
+
+static void resolve_target(const struct machine *m, const struct symtab *states,
+                           int self, struct transition *t)
+{
+    const char *name = t->target.text;
+    if (!name) {
+        t->to = TO_INTERNAL;
+    } else if (!strcmp(name, "done")) {
+        t->to = TO_DONE;
+    } else if (!strcmp(name, "error")) {
+        t->to = TO_ERROR;
+    } else if (!strcmp(name, "SAME")) {
+        t->to = TO_STATE;
+        t->target_state = self;
+    } else {
+        size_t s = sym_get(states, name);
+        t->to = TO_STATE;
+        t->target_state = (int)s;
+        if (s == (size_t)-1)
+            diag_error(t->target.loc, "unknown state '%s' in machine '%s'",
+                       name, m->name.text);
+    }
+}
+
+static void resolve_timeout(struct state *st, const struct attr *a)
+{
+    uint64_t n;
+    const char *unit = read_number(a->number.text, UINT32_MAX, &n);
+    uint64_t scale = !strcmp(unit, "ms") ? 1 : !strcmp(unit, "s") ? 1000
+                   : !strcmp(unit, "m") ? 60000 : 0;
+    if (!*unit)
+        diag_error(a->number.loc, "the timeout '%s' needs a unit: ms, s or m",
+                   a->number.text);
+    else if (!scale)
+        diag_error(a->number.loc, "unknown time unit '%s' (use ms, s or m)", unit);
+    else if (n == 0)
+        diag_error(a->number.loc, "a timeout must be longer than 0");
+    else if (n > UINT32_MAX / scale)
+        diag_error(a->number.loc, "the timeout '%s' is too long (the limit is "
+                   "4294967295ms, about 49 days)", a->number.text);
+    else
+        st->timeout_ms = (uint32_t)(n * scale);
+}
+
+/* Converts an expectation's byte count; min is the least allowed. */
+static bool read_size(const struct attr *a, uint64_t min, uint32_t *out)
+{
+    uint64_t n;
+    const char *rest = read_number(a->number.text, UINT32_MAX, &n);
+    if (*rest) {
+        diag_error(a->number.loc, "'%s' is not a byte count", a->number.text);
+        return false;
+    }
+    if (n > UINT32_MAX) {
+        diag_error(a->number.loc, "the byte count '%s' is too large (the limit "
+                   "is 4294967295)", a->number.text);
+        return false;
+    }
+    if (n < min) {
+        diag_error(a->number.loc, "the byte count must be at least %u",
+                   (unsigned)min);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+}
+
+static void resolve_expect(struct state *st, const struct attr *a)
+{
+    st->expect = a->expect;
+    if (a->expect == EXPECT_UNTIL) {
+        st->delim = a->delim;
+        st->delim_len = a->delim_len;
+        if (!a->delim_len) {
+            diag_error(a->delim_loc, "the delimiter of 'expect until' is empty");
+            return;
+        }
+    }
+    if (!a->number.text)
+        return;
+    uint64_t min = a->expect == EXPECT_FLUSH ? 0
+                 : a->expect == EXPECT_UNTIL ? a->delim_len : 1;
+    read_size(a, min, &st->expect_size);
+}
+
+static void resolve_attrs(const struct machine *m, struct state *st)
+{
+    const struct attr *timeout = NULL, *expect = NULL;
+    for (size_t i = 0; i < st->nattrs; i++) {
+        const struct attr *a = &st->attrs[i];
+        const struct attr **seen = a->what == ATTR_TIMEOUT ? &timeout
+                                 : a->what == ATTR_EXPECT ? &expect : NULL;
+        if (seen && *seen) {
+            diag_error(a->loc, "state '%s' already has %s (at %lu:%lu)",
+                       st->name.text, a->what == ATTR_TIMEOUT ? "a timeout"
+                                                              : "an expectation",
+                       (*seen)->loc.line, (*seen)->loc.col);
+            continue;
+        }
+        if (seen)
+            *seen = a;
+        if (a->what == ATTR_TIMEOUT) {
+            resolve_timeout(st, a);
+        } else if (a->what == ATTR_WATCH) {
+            if (m->kind != KIND_RAW)
+                diag_error(a->loc, "'watch' needs a raw machine ('%s' is %s)",
+                           m->name.text, kind_names[m->kind]);
+            st->watch |= a->watch;
+        } else if (m->kind != KIND_STREAM) {
+            diag_error(a->loc, "'expect' needs a stream machine ('%s' is %s)",
+                       m->name.text, kind_names[m->kind]);
+        } else {
+            resolve_expect(st, a);
+        }
+    }
+}
+
+/* ---- user functions ---------------------------------------------------- */
+
+struct functions {
+    struct rsm_file *file;
+    struct symtab    names;
+};
+
+static const char *self_type(const char *tag, char *out, size_t size)
+{
+    if (tag)
+        snprintf(out, size, "struct %s *", tag);
+    else
+        snprintf(out, size, "void *");
+    return out;
+}
+
+/* Records one use of a function; its prototype must agree with earlier
+ * uses, since C has one prototype per name. */
+static void use_function(struct functions *fs, size_t machine,
+                         struct ident name, bool is_guard)
+{
+    struct rsm_file *f = fs->file;
+    const char *tag = f->machines[machine].data.text;
+    size_t i = sym_put(&fs->names, name.text, f->nfunctions);
+    if (i == f->nfunctions) {
+        check_c_name(name, "function");
+        struct function *fn = VEC_PUSH(f->functions, f->nfunctions, f->functions_cap);
+        *fn = (struct function){ name, tag, is_guard, machine };
+        return;
+    }
+    const struct function *fn = &f->functions[i];
+    if (fn->is_guard != is_guard) {
+        diag_error(name.loc, "'%s' is used as %s here but as %s at %lu:%lu "
+                   "(a guard returns bool, an action void)", name.text,
+                   is_guard ? "a guard" : "an action",
+                   fn->is_guard ? "a guard" : "an action",
+                   fn->name.loc.line, fn->name.loc.col);
+    } else if ((tag == NULL) != (fn->self_tag == NULL) ||
+               (tag && strcmp(tag, fn->self_tag) != 0)) {
+        char here[MAX_IDENT_LEN + 16], there[MAX_IDENT_LEN + 16];
+        diag_error(name.loc, "'%s' takes '%sself' here (machine '%s') but "
+                   "'%sself' at %lu:%lu (machine '%s')", name.text,
+                   self_type(tag, here, sizeof here), f->machines[machine].name.text,
+                   self_type(fn->self_tag, there, sizeof there),
+                   fn->name.loc.line, fn->name.loc.col,
+                   f->machines[fn->machine].name.text);
+    }
+}
+
+static void use_list(struct functions *fs, size_t machine,
+                     const struct ident_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        use_function(fs, machine, list->items[i], false);
+}
+
+static void collect_functions(struct functions *fs, size_t machine)
+{
+    const struct machine *m = &fs->file->machines[machine];
+    if (m->create.text)
+        use_function(fs, machine, m->create, false);
+    if (m->destroy.text)
+        use_function(fs, machine, m->destroy, false);
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        use_list(fs, machine, &st->entry);
+        use_list(fs, machine, &st->exit);
+        for (size_t j = 0; j < st->ntrans; j++) {
+            if (st->trans[j].guard.text)
+                use_function(fs, machine, st->trans[j].guard, true);
+            use_list(fs, machine, &st->trans[j].actions);
+        }
+    }
+}
+
+/* ---- struct tags the header declares ----------------------------------- */
+
+static void add_tag(struct machine *m, struct symtab *seen, const char *keyword,
+                    const char *tag, size_t len)
+{
+    struct buf b = { 0 };
+    buf_printf(&b, "%s %.*s", keyword, (int)len, tag);
+    if (sym_put(seen, b.data, m->ntags) == m->ntags)
+        *(const char **)VEC_PUSH(m->tags, m->ntags, m->tags_cap) = b.data;
+}
+
+/* Every `struct T` named in the header is declared first, or a payload
+ * type would declare a struct visible only inside its parameter list. */
+static void collect_tags(struct machine *m)
+{
+    struct symtab seen = { 0 };
+    if (m->data.text)
+        add_tag(m, &seen, "struct", m->data.text, strlen(m->data.text));
+    if (m->context.text)
+        add_tag(m, &seen, "struct", m->context.text, strlen(m->context.text));
+    for (size_t i = 0; i < m->nevents; i++) {
+        const char *type = m->events[i].type;
+        for (const char *w = type; w && *w; ) {
+            size_t n = strcspn(w, " *");
+            bool aggregate = (n == 6 && !strncmp(w, "struct", 6)) ||
+                             (n == 5 && !strncmp(w, "union", 5));
+            const char *next = w + n + strspn(w + n, " *");
+            size_t tag_len = strcspn(next, " *");
+            if (aggregate && tag_len)
+                add_tag(m, &seen, n == 6 ? "struct" : "union", next, tag_len);
+            w = next;
+        }
+    }
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static void check_machine(struct rsm_file *f, size_t index,
+                          const struct symtab *machines)
+{
+    struct machine *m = &f->machines[index];
+    struct symtab events = { 0 }, states = { 0 };
+    resolve_decls(m);
+    check_spawns(f, m, machines);
+    check_events(m, &events);
+    check_state_names(m, &states);
+    for (size_t i = 0; i < m->nstates; i++) {
+        struct state *st = &m->states[i];
+        resolve_attrs(m, st);
+        for (size_t j = 0; j < st->ntrans; j++) {
+            resolve_event(m, &events, &st->trans[j]);
+            resolve_target(m, &states, (int)i, &st->trans[j]);
+        }
+    }
+    collect_tags(m);
+}
+
+unsigned check(struct rsm_file *f)
+{
+    unsigned before = diag_error_count();
+    struct symtab machines = { 0 };
+    for (size_t i = 0; i < f->nmachines; i++) {
+        const struct machine *m = &f->machines[i];
+        size_t first = sym_put(&machines, m->name.text, i);
+        if (first != i)
+            diag_error(m->name.loc, "duplicate machine '%s' (first defined at %lu:%lu)",
+                       m->name.text, f->machines[first].name.loc.line,
+                       f->machines[first].name.loc.col);
+    }
+    for (size_t i = 0; i < f->nmachines; i++)
+        check_machine(f, i, &machines);
+    struct functions fs = { f, { 0 } };
+    for (size_t i = 0; i < f->nmachines; i++)
+        collect_functions(&fs, i);
+    return diag_error_count() - before;
+}

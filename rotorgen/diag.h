@@ -1,0 +1,37 @@
+/*
+ * diag.h: error and warning messages, in the one format editors and CI
+ * logs understand:  FILE:LINE:COL: error: MESSAGE
+ *
+ * Passes report and carry on, so one run shows every mistake; after
+ * DIAG_MAX_ERRORS the run stops with "too many errors".
+ */
+#ifndef ROTORGEN_DIAG_H
+#define ROTORGEN_DIAG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+#define DIAG_MAX_ERRORS 20
+
+/* A place in the .rsm file: 1-based line, 1-based column in bytes. */
+struct loc {
+    unsigned long line, col;
+};
+
+/* file: the input path as given on the command line; werror: warnings
+ * count as errors. */
+void diag_init(const char *file, bool werror);
+
+void diag_error(struct loc at, const char *fmt, ...) RG_PRINTF(2, 3);
+
+/* name: the -W option that would control it, printed as [-Wname]. */
+void diag_warning(struct loc at, const char *name, const char *fmt, ...)
+    RG_PRINTF(3, 4);
+
+/* An error about the run itself (options, files): "rotorgen: error: ...". */
+void diag_fatal(const char *fmt, ...) RG_PRINTF(1, 2);
+
+unsigned diag_error_count(void);
+
+#endif

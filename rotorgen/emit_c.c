@@ -1,0 +1,559 @@
+/*
+ * emit_c.c: the C emitter.  It walks a template (template.c.in and
+ * template.h.in, built into the binary as string arrays) and fills each
+ * "%% NAME" insertion point with the part of the same name, in the
+ * manner of lemon's lempar.c: the fixed shape of the output stays
+ * readable in the template, the variable parts are written here.
+ *
+ * Every call of a user function is preceded by a #line pointing at its
+ * name in the .rsm and followed by a #line back to the real line of the
+ * output, so compiler messages about actions point at the .rsm.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+#include "rotorgen/template.inc"
+
+struct emitter {
+    const struct rsm_file     *file;
+    const struct emit_options *opt;
+    struct buf                *out;
+    const char                *out_path;   /* for #line back */
+    const struct machine      *m;          /* inside "%% machine {" */
+    size_t                     machine;
+    bool                       in_rsm;     /* a #line to the .rsm is in force */
+};
+
+/* ---- small writers ----------------------------------------------------- */
+
+/* Writes s as the inside of a C string literal.  Octal escapes (always
+ * three digits) cannot swallow a following digit, as \x would. */
+static void put_c_string(struct buf *b, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            buf_printf(b, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f || c == '?')   /* '?': no trigraphs */
+            buf_printf(b, "\\%03o", c);
+        else
+            buf_putc(b, (char)c);
+    }
+}
+
+/* Writes a path inside a comment, where a star-slash would end it. */
+static void put_comment_text(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        buf_putc(b, *s);
+        if (s[0] == '*' && s[1] == '/')
+            buf_putc(b, ' ');
+    }
+}
+
+static void line_directive(struct emitter *e, unsigned long line, const char *path)
+{
+    const char *open = e->opt->lines ? "" : "/* ";
+    const char *close = e->opt->lines ? "" : " */";
+    buf_printf(e->out, "%s#line %lu \"", open, line);
+    put_c_string(e->out, path, strlen(path));
+    buf_printf(e->out, "\"%s\n", close);
+}
+
+/* Points the compiler at the .rsm for the next line.  Calls in a row
+ * share one #line back, written by back_to_c() before other code. */
+static void line_to_rsm(struct emitter *e, struct loc at)
+{
+    line_directive(e, at.line, e->opt->input);
+    e->in_rsm = true;
+}
+
+/* The directive sits on line lines + 1; the next line is lines + 2. */
+static void back_to_c(struct emitter *e)
+{
+    if (e->in_rsm)
+        line_directive(e, e->out->lines + 2, e->out_path);
+    e->in_rsm = false;
+}
+
+static void indent(struct emitter *e, int depth)
+{
+    buf_printf(e->out, "%*s", depth * 4, "");
+}
+
+/* NAME(self, s, ev); as a statement, under a #line to the name. */
+static void call_action(struct emitter *e, int depth, struct ident fn)
+{
+    line_to_rsm(e, fn.loc);
+    indent(e, depth);
+    buf_printf(e->out, "%s(self, s, ev);\n", fn.text);
+}
+
+static void call_actions(struct emitter *e, int depth,
+                         const struct ident_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        call_action(e, depth, list->items[i]);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* ---- .c parts ---------------------------------------------------------- */
+
+static void code_blocks(struct emitter *e)
+{
+    const struct rsm_file *f = e->file;
+    for (size_t i = 0; i < f->nblocks; i++) {
+        line_to_rsm(e, f->blocks[i].loc);
+        buf_write(e->out, f->blocks[i].text, f->blocks[i].len);
+        if (f->blocks[i].len && f->blocks[i].text[f->blocks[i].len - 1] != '\n')
+            buf_putc(e->out, '\n');
+    }
+    back_to_c(e);
+}
+
+static void spawns_extern(struct emitter *e)
+{
+    if (e->m->spawns.text && !e->m->spawns_here)
+        buf_printf(e->out, "extern const struct rotor_machine_type %s_machine;\n",
+                   e->m->spawns.text);
+}
+
+static const char *expect_constant(enum expect_kind k)
+{
+    static const char *const names[] = {
+        [EXPECT_NONE] = "ROTOR_EXPECT_NONE", [EXPECT_BYTES] = "ROTOR_EXPECT_BYTES",
+        [EXPECT_UNTIL] = "ROTOR_EXPECT_UNTIL", [EXPECT_LINE] = "ROTOR_EXPECT_LINE",
+        [EXPECT_FLUSH] = "ROTOR_EXPECT_FLUSH", [EXPECT_SLEEP] = "ROTOR_EXPECT_SLEEP",
+    };
+    return names[k];
+}
+
+static const char *watch_constant(unsigned watch)
+{
+    static const char *const names[] = {
+        "0u", "ROTOR_WATCH_READABLE", "ROTOR_WATCH_WRITABLE",
+        "ROTOR_WATCH_READABLE | ROTOR_WATCH_WRITABLE",
+    };
+    return names[watch & 3u];
+}
+
+static void state_table(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        buf_printf(e->out,
+                   "    [%s_st_%s] = {\n"
+                   "        .name = \"%s\", .parent = %d, .timeout_ms = %luu,\n"
+                   "        .watch = %s,\n"
+                   "        .expect = %s, .expect_size = %luu,\n",
+                   m->name.text, st->name.text, st->name.text, st->parent,
+                   (unsigned long)st->timeout_ms, watch_constant(st->watch),
+                   expect_constant(st->expect), (unsigned long)st->expect_size);
+        if (st->delim) {
+            buf_puts(e->out, "        .delim = \"");
+            put_c_string(e->out, st->delim, st->delim_len);
+            buf_printf(e->out, "\", .delim_len = %zuu,\n", st->delim_len);
+        } else {
+            buf_puts(e->out, "        .delim = NULL, .delim_len = 0u,\n");
+        }
+        buf_puts(e->out, "    },\n");
+    }
+}
+
+static void event_names(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    if (!m->nevents)
+        return;
+    buf_printf(e->out, "\nstatic const char *const %s__event_names[] = {\n",
+               m->name.text);
+    for (size_t i = 0; i < m->nevents; i++)
+        buf_printf(e->out, "    \"%s\",\n", m->events[i].name.text);
+    buf_puts(e->out, "};\n");
+}
+
+static void hook(struct emitter *e, const char *which, struct ident fn)
+{
+    if (!fn.text)
+        return;
+    buf_printf(e->out, "\nstatic void %s__%s(void *self, rotor_scope *s, "
+               "const rotor_event *ev)\n{\n", e->m->name.text, which);
+    call_action(e, 1, fn);
+    back_to_c(e);
+    buf_puts(e->out, "}\n");
+}
+
+static void hooks(struct emitter *e)
+{
+    hook(e, "create", e->m->create);
+    hook(e, "destroy", e->m->destroy);
+}
+
+static void enter_body(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    const struct state *st = &m->states[m->initial];
+    call_actions(e, 1, &st->entry);
+    back_to_c(e);
+    buf_printf(e->out, "    return %s_st_%s;\n", m->name.text, st->name.text);
+}
+
+static void event_label(struct emitter *e, const struct transition *t)
+{
+    if (t->user_event)
+        buf_printf(e->out, "%s_ev_%s", e->m->name.text, t->event.text);
+    else
+        buf_puts(e->out, builtin_events[t->event_code].constant);
+}
+
+static void transition_return(struct emitter *e, int depth,
+                              const struct transition *t)
+{
+    back_to_c(e);
+    indent(e, depth);
+    switch (t->to) {
+    case TO_INTERNAL:
+        buf_puts(e->out, "return ROTOR_INTERNAL;\n");
+        break;
+    case TO_DONE:
+        buf_puts(e->out, "return ROTOR_DONE;\n");
+        break;
+    case TO_ERROR:
+        buf_puts(e->out, "return ROTOR_ERROR;\n");
+        break;
+    case TO_STATE:
+        buf_printf(e->out, "return %s_st_%s;\n", e->m->name.text,
+                   e->m->states[t->target_state].name.text);
+        break;
+    }
+}
+
+/* One transition: guard, exit, actions, entry, result.  Returns whether
+ * it always fires (no guard), making later ones for the event dead. */
+static bool transition(struct emitter *e, const struct state *from,
+                       const struct transition *t)
+{
+    int depth = 3;
+    if (t->guard.text) {
+        line_to_rsm(e, t->guard.loc);
+        indent(e, depth);
+        buf_printf(e->out, "if (%s(self, s, ev)) {\n", t->guard.text);
+        depth++;
+    }
+    if (t->to != TO_INTERNAL)
+        call_actions(e, depth, &from->exit);
+    call_actions(e, depth, &t->actions);
+    if (t->to == TO_STATE)
+        call_actions(e, depth, &e->m->states[t->target_state].entry);
+    transition_return(e, depth, t);
+    if (t->guard.text)
+        buf_puts(e->out, "            }\n");
+    return !t->guard.text;
+}
+
+/* Numbers events so that built-ins and user events share one index. */
+static size_t event_slot(const struct transition *t)
+{
+    return t->user_event ? nbuiltin_events + (size_t)t->event_code
+                         : (size_t)t->event_code;
+}
+
+struct ordered { size_t first, index; };
+
+static int by_event_then_source(const void *a, const void *b)
+{
+    const struct ordered *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts a state's transitions by event (in order of first mention), then
+ * source order, so each event's transitions form one case.  first_seen
+ * has a slot per event, all (size_t)-1 on entry and on return. */
+static struct ordered *order_transitions(const struct state *st, size_t *first_seen)
+{
+    struct ordered *order = xcalloc(st->ntrans, sizeof *order);
+    for (size_t i = 0; i < st->ntrans; i++) {
+        size_t *first = &first_seen[event_slot(&st->trans[i])];
+        if (*first == (size_t)-1)
+            *first = i;
+        order[i] = (struct ordered){ *first, i };
+    }
+    for (size_t i = 0; i < st->ntrans; i++)
+        first_seen[event_slot(&st->trans[i])] = (size_t)-1;
+    qsort(order, st->ntrans, sizeof *order, by_event_then_source);
+    return order;
+}
+
+static void state_case(struct emitter *e, const struct state *st, size_t *first_seen)
+{
+    struct ordered *order = order_transitions(st, first_seen);
+    buf_printf(e->out, "    case %s_st_%s:\n        switch (event) {\n",
+               e->m->name.text, st->name.text);
+    for (size_t i = 0; i < st->ntrans; ) {
+        size_t first = order[i].first;
+        buf_puts(e->out, "        case ");
+        event_label(e, &st->trans[first]);
+        buf_puts(e->out, ":\n");
+        bool always = false;
+        for (; i < st->ntrans && order[i].first == first; i++)
+            if (!always)
+                always = transition(e, st, &st->trans[order[i].index]);
+        if (!always)
+            buf_puts(e->out, "            break;\n");
+    }
+    buf_puts(e->out, "        default:\n            break;\n        }\n        break;\n");
+}
+
+static void dispatch_cases(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    size_t nslots = nbuiltin_events + m->nevents;
+    size_t *first_seen = xmalloc(nslots * sizeof *first_seen);
+    for (size_t i = 0; i < nslots; i++)
+        first_seen[i] = (size_t)-1;
+    for (size_t i = 0; i < m->nstates; i++)
+        if (m->states[i].ntrans)
+            state_case(e, &m->states[i], first_seen);
+}
+
+static void type_fields(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    const char *name = m->name.text;
+    if (m->data.text)
+        buf_printf(e->out, "    .data_size = sizeof(struct %s),\n"
+                   "    .data_align = _Alignof(struct %s),\n",
+                   m->data.text, m->data.text);
+    else
+        buf_puts(e->out, "    .data_size = 0,\n    .data_align = 1,\n");
+    buf_printf(e->out, "    .initial = %s_st_%s,\n    .nstates = %zu,\n"
+               "    .states = %s__states,\n", name,
+               m->states[m->initial].name.text, m->nstates, name);
+    if (m->nevents)
+        buf_printf(e->out, "    .nevents = %zu,\n    .event_names = %s__event_names,\n",
+                   m->nevents, name);
+    else
+        buf_puts(e->out, "    .nevents = 0,\n    .event_names = NULL,\n");
+    if (m->spawns.text)
+        buf_printf(e->out, "    .spawns = &%s_machine,\n", m->spawns.text);
+    else
+        buf_puts(e->out, "    .spawns = NULL,\n");
+    buf_printf(e->out, m->create.text ? "    .create = %s__create,\n"
+                                      : "    .create = NULL,\n", name);
+    buf_printf(e->out, m->destroy.text ? "    .destroy = %s__destroy,\n"
+                                       : "    .destroy = NULL,\n", name);
+}
+
+/* ---- header parts ------------------------------------------------------ */
+
+static void struct_decls(struct emitter *e)
+{
+    for (size_t i = 0; i < e->m->ntags; i++)
+        buf_printf(e->out, "%s;\n", e->m->tags[i]);
+}
+
+static void state_enum(struct emitter *e)
+{
+    for (size_t i = 0; i < e->m->nstates; i++)
+        buf_printf(e->out, "    %s_st_%s = %zu,\n", e->m->name.text,
+                   e->m->states[i].name.text, i);
+}
+
+static void event_enum(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    if (!m->nevents)
+        return;
+    buf_printf(e->out, "\nenum %s_event {\n", m->name.text);
+    for (size_t i = 0; i < m->nevents; i++)
+        buf_printf(e->out, "    %s_ev_%s = ROTOR_EV_USER + %zu,\n",
+                   m->name.text, m->events[i].name.text, i);
+    buf_puts(e->out, "};\n");
+}
+
+static void prototypes(struct emitter *e)
+{
+    const struct rsm_file *f = e->file;
+    bool first = true;
+    for (size_t i = 0; i < f->nfunctions; i++) {
+        const struct function *fn = &f->functions[i];
+        if (fn->machine != e->machine)
+            continue;
+        if (first)
+            buf_putc(e->out, '\n');
+        first = false;
+        buf_printf(e->out, "%s %s(", fn->is_guard ? "bool" : "void", fn->name.text);
+        if (fn->self_tag)
+            buf_printf(e->out, "struct %s *self", fn->self_tag);
+        else
+            buf_puts(e->out, "void *self");
+        buf_puts(e->out, ", rotor_scope *s, const rotor_event *ev);\n");
+    }
+}
+
+static void raise_helpers(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    for (size_t i = 0; i < m->nevents; i++) {
+        const struct event_decl *ev = &m->events[i];
+        buf_printf(e->out, "\nstatic inline int %s_raise_%s(rotor_scope *s",
+                   m->name.text, ev->name.text);
+        if (ev->type)
+            buf_printf(e->out, ", %s%sdata", ev->type,
+                       ev->type[strlen(ev->type) - 1] == '*' ? "" : " ");
+        buf_printf(e->out, ")\n{ return rotor_raise(s, %s_ev_%s, %s); }\n",
+                   m->name.text, ev->name.text, ev->type ? "(void *)data" : "NULL");
+    }
+}
+
+static void context_helper(struct emitter *e)
+{
+    const char *tag = e->m->context.text;
+    if (tag)
+        buf_printf(e->out, "\nstatic inline struct %s *%s_context(rotor_scope *s)\n"
+                   "{ return (struct %s *)rotor_scope_context(s); }\n",
+                   tag, e->m->name.text, tag);
+}
+
+/* ---- the template walker ----------------------------------------------- */
+
+typedef void part_fn(struct emitter *e);
+
+static const struct part { const char *name; part_fn *fn; } parts[] = {
+    { "code_blocks", code_blocks },     { "spawns_extern", spawns_extern },
+    { "state_table", state_table },     { "event_names", event_names },
+    { "hooks", hooks },                 { "enter_body", enter_body },
+    { "dispatch_cases", dispatch_cases }, { "type_fields", type_fields },
+    { "struct_decls", struct_decls },   { "state_enum", state_enum },
+    { "event_enum", event_enum },       { "prototypes", prototypes },
+    { "raise_helpers", raise_helpers }, { "context_helper", context_helper },
+};
+
+/* A template naming a part or variable we lack is a bug of rotorgen
+ * itself, caught by any test run. */
+static void template_bug(const char *what, const char *name)
+{
+    fprintf(stderr, "rotorgen: internal error: template %s '%s'\n", what, name);
+    abort();
+}
+
+static void run_part(struct emitter *e, const char *name)
+{
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (strcmp(parts[i].name, name) == 0) {
+            parts[i].fn(e);
+            return;
+        }
+    }
+    template_bug("part", name);
+}
+
+static void header_guard(struct emitter *e)
+{
+    buf_puts(e->out, "ROTORGEN_");
+    for (const char *c = base_name(e->opt->h_path); *c; c++)
+        buf_putc(e->out, isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_');
+}
+
+static void variable(struct emitter *e, const char *name, size_t len)
+{
+    static const char *const kinds[] = {
+        "ROTOR_KIND_RAW", "ROTOR_KIND_STREAM", "ROTOR_KIND_LISTENER",
+    };
+#define IS(v) (len == sizeof(v) - 1 && !strncmp(name, v, len))
+    if (IS("VERSION"))
+        buf_puts(e->out, e->opt->version);
+    else if (IS("INPUT"))
+        put_comment_text(e->out, e->opt->input);
+    else if (IS("HEADER"))
+        put_c_string(e->out, base_name(e->opt->h_path), strlen(base_name(e->opt->h_path)));
+    else if (IS("GUARD"))
+        header_guard(e);
+    else if (IS("M") && e->m)
+        buf_puts(e->out, e->m->name.text);
+    else if (IS("KIND") && e->m)
+        buf_puts(e->out, kinds[e->m->kind]);
+    else
+        template_bug("variable", xstrndup(name, len));
+#undef IS
+}
+
+/* Copies one template line, replacing @NAME@ variables. */
+static void copy_line(struct emitter *e, const char *line)
+{
+    const char *at;
+    while ((at = strchr(line, '@')) != NULL) {
+        const char *end = strchr(at + 1, '@');
+        if (!end)
+            template_bug("line", line);
+        buf_write(e->out, line, (size_t)(at - line));
+        variable(e, at + 1, (size_t)(end - at - 1));
+        line = end + 1;
+    }
+    buf_puts(e->out, line);
+    buf_putc(e->out, '\n');
+}
+
+static size_t run_lines(struct emitter *e, const char *const *lines, size_t i);
+
+/* Runs the lines of a "%% machine {" block once per machine; returns the
+ * index of its "%% }" line. */
+static size_t run_machines(struct emitter *e, const char *const *lines, size_t body)
+{
+    size_t end = body;
+    if (e->file->nmachines == 0)
+        e->m = NULL;
+    for (size_t i = 0; i < e->file->nmachines; i++) {
+        e->m = &e->file->machines[i];
+        e->machine = i;
+        end = run_lines(e, lines, body);
+    }
+    if (e->file->nmachines == 0) {     /* skip the block */
+        while (lines[end] && strcmp(lines[end], "%% }") != 0)
+            end++;
+    }
+    e->m = NULL;
+    return end;
+}
+
+/* Runs template lines from i up to a "%% }" or the end; returns where
+ * it stopped. */
+static size_t run_lines(struct emitter *e, const char *const *lines, size_t i)
+{
+    for (; lines[i]; i++) {
+        const char *line = lines[i];
+        if (!strncmp(line, "%#", 2))
+            continue;
+        if (!strcmp(line, "%% }"))
+            return i;
+        if (!strcmp(line, "%% machine {"))
+            i = run_machines(e, lines, i + 1);
+        else if (!strncmp(line, "%% ", 3))
+            run_part(e, line + 3);
+        else
+            copy_line(e, line);
+    }
+    return i;
+}
+
+void emit_c(const struct rsm_file *file, const struct emit_options *opt,
+            struct buf *c_out, struct buf *h_out)
+{
+    struct emitter e = { file, opt, c_out, opt->c_path, NULL, 0, false };
+    run_lines(&e, template_c, 0);
+    e.out = h_out;
+    e.out_path = opt->h_path;
+    run_lines(&e, template_h, 0);
+}

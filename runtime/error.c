@@ -1,0 +1,32 @@
+/*
+ * error.c: the per-thread message behind rotor_last_error(), and the
+ * library version.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "rotor-internal.h"
+
+static _Thread_local char last_error[256];
+
+int rotor__error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *rotor_last_error(void)
+{
+    return last_error;
+}
+
+const char *rotor_version(void)
+{
+    return PACKAGE_VERSION;
+}

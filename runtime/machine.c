@@ -1,0 +1,312 @@
+/*
+ * machine.c: spawning, dispatching and ending machines.
+ *
+ * Only this file calls the generated create/enter/dispatch/destroy.  Each
+ * call is bracketed by enter_user()/leave_user(): while a machine's own
+ * code runs it is `busy` and cannot be freed (an end asked for meanwhile
+ * waits until the code returns), and loop->current names it, so spawn
+ * failures reach it and queued events wait for the outermost caller.
+ */
+#define _POSIX_C_SOURCE 200809L  /* posix_memalign */
+#include "config.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rotor-internal.h"
+
+static const struct rotor__kind_ops *const kind_ops[] = {
+    [ROTOR_KIND_RAW] = &rotor__raw_ops,
+    [ROTOR_KIND_STREAM] = NULL,       /* not yet */
+    [ROTOR_KIND_LISTENER] = NULL,     /* not yet */
+};
+
+static const struct rotor__kind_ops *ops_of(const struct rotor_machine_type *t)
+{
+    if (t->kind < 0 || (size_t)t->kind >= sizeof kind_ops / sizeof *kind_ops)
+        return NULL;
+    return kind_ops[t->kind];
+}
+
+static struct rotor_scope *enter_user(struct rotor_scope *m)
+{
+    struct rotor_scope *prev = m->loop->current;
+
+    m->loop->current = m;
+    m->busy++;
+    return prev;
+}
+
+static void leave_user(struct rotor_scope *m, struct rotor_scope *prev)
+{
+    m->busy--;
+    m->loop->current = prev;
+}
+
+/* ---- applying a state --------------------------------------------------- */
+
+static void apply_timeout(struct rotor_scope *m)
+{
+    uint32_t ms = m->type->states[m->state].timeout_ms;
+
+    if (ms == 0) {
+        if (m->timer_on)
+            event_del(&m->timer);
+        m->timer_on = false;
+        return;
+    }
+    const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
+    m->timer_on = tv && event_add(&m->timer, tv) == 0;
+}
+
+/* An external transition (or the initial state): re-arm everything the
+ * state declares.  Returns -1 when the kind's setup failed. */
+static int apply_state(struct rotor_scope *m, int state)
+{
+    m->state = state;
+    apply_timeout(m);
+    return ops_of(m->type)->apply(m);
+}
+
+/* Acts on what dispatch/enter returned. */
+static void settle(struct rotor_scope *m, int to)
+{
+    if (to >= m->type->nstates) {
+        rotor__error("%s: dispatch returned state %d of %d",
+                     m->type->name, to, m->type->nstates);
+        to = ROTOR_ERROR;
+    }
+    if (to >= 0 && apply_state(m, to) < 0)
+        to = ROTOR_ERROR;
+    if (to == ROTOR_DONE || to == ROTOR_ERROR)
+        rotor__end(m, to == ROTOR_ERROR);
+}
+
+/* ---- delivering ------------------------------------------------------- */
+
+void rotor__deliver(struct rotor_scope *m, int kind, void *data)
+{
+    struct rotor_event ev = { kind, data };
+    int from = m->state;
+
+    struct rotor_scope *prev = enter_user(m);
+    int to = m->type->dispatch(m->data, m, from, kind, &ev);
+    leave_user(m, prev);
+    if (m->end_req)
+        to = m->end_req;
+    if (ROTOR__UNLIKELY(m->loop->trace))
+        rotor__trace_delivery(m, from, kind, to);
+    settle(m, to);
+}
+
+/* ---- ending ----------------------------------------------------------- */
+
+void rotor__end(struct rotor_scope *m, bool error)
+{
+    struct rotor_loop *loop = m->loop;
+
+    if (m->ending)
+        return;
+    if (m->busy) {
+        if (!m->end_req)
+            m->end_req = error ? ROTOR_ERROR : ROTOR_DONE;
+        return;
+    }
+    m->ending = true;
+    if (m->timer_on)
+        event_del(&m->timer);
+    if (m->type->destroy) {
+        struct rotor_event ev = { ROTOR_EV_DESTROY, NULL };
+        struct rotor_scope *prev = enter_user(m);
+        m->type->destroy(m->data, m, &ev);
+        leave_user(m, prev);
+    }
+    ops_of(m->type)->release(m);
+    rotor__table_release(&loop->table, m);
+    free(m);
+    loop->live--;
+    if (error)
+        loop->errors++;
+    rotor__loop_check_empty(loop);
+}
+
+int rotor_kill(struct rotor_loop *loop, rotor_ref ref)
+{
+    struct rotor_scope *m = rotor__table_get(&loop->table, ref);
+
+    if (!m)
+        return rotor__error("rotor_kill: no such machine");
+    if (ROTOR__UNLIKELY(loop->trace))
+        rotor__trace_note(m, "killed in");
+    rotor__end(m, false);
+    rotor__drain(loop);
+    return 0;
+}
+
+/* ---- spawning --------------------------------------------------------- */
+
+static int check_type(struct rotor_loop *loop,
+                      const struct rotor_machine_type *t)
+{
+    if (loop->freeing)
+        return rotor__error("rotor_spawn: the loop is being freed");
+    if (!t || t->abi != ROTOR_MACHINE_ABI)
+        return rotor__error("rotor_spawn: machine type of another ABI");
+    if (!ops_of(t))
+        return rotor__error("rotor_spawn: %s: machine kind %d not supported",
+                            t->name, t->kind);
+    if (!t->enter || !t->dispatch || t->nstates <= 0 || t->initial < 0 ||
+        t->initial >= t->nstates)
+        return rotor__error("rotor_spawn: %s: malformed machine type",
+                            t->name);
+    if (t->data_align == 0 || (t->data_align & (t->data_align - 1)))
+        return rotor__error("rotor_spawn: %s: bad data alignment", t->name);
+    return 0;
+}
+
+/* The record and the user's data in one block: the data starts at the
+ * first multiple of data_align after the record. */
+static struct rotor_scope *alloc_machine(const struct rotor_machine_type *t)
+{
+    size_t align = t->data_align;
+    size_t off = (sizeof(struct rotor_scope) + align - 1) & ~(align - 1);
+    size_t size = off + t->data_size;
+    void *p = NULL;
+
+    if (size < off) {
+        rotor__error("rotor_spawn: %s: data too large", t->name);
+        return NULL;
+    }
+    if (align <= alignof(max_align_t)) {
+        p = calloc(1, size);
+    } else if (posix_memalign(&p, align, size) == 0) {
+        memset(p, 0, size);
+    } else {
+        p = NULL;
+    }
+    if (!p) {
+        rotor__error("rotor_spawn: %s: out of memory", t->name);
+        return NULL;
+    }
+    struct rotor_scope *m = p;
+    m->data = (char *)p + off;
+    return m;
+}
+
+/* Tells the machine that called rotor_spawn(), if any, that it failed. */
+static void spawn_failed(struct rotor_loop *loop, void *seed)
+{
+    if (loop->current)
+        rotor__queue_push(&loop->queue, loop->current->ref,
+                          ROTOR_EV_SPAWN_FAILED, seed);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor_scope *m = arg;
+    struct rotor_loop *loop = m->loop;
+
+    m->timer_on = false;
+    rotor__deliver(m, ROTOR_EV_TIMEOUT, NULL);
+    rotor__drain(loop);
+}
+
+static struct rotor_scope *new_machine(struct rotor_loop *loop,
+                                       const struct rotor_machine_type *t)
+{
+    if (check_type(loop, t) < 0)
+        return NULL;
+    struct rotor_scope *m = alloc_machine(t);
+    if (!m)
+        return NULL;
+    if (rotor__table_put(&loop->table, m) < 0) {
+        free(m);
+        return NULL;
+    }
+    m->type = t;
+    m->loop = loop;
+    m->state = -1;
+    m->fd = -1;
+    event_assign(&m->timer, loop->base, -1, 0, on_timer, m);
+    loop->live++;
+    return m;
+}
+
+/* create, then the initial state's entry actions, then its setup. */
+static void start(struct rotor_scope *m, void *seed)
+{
+    const struct rotor_machine_type *t = m->type;
+    struct rotor_event ev = { ROTOR_EV_CREATE, seed };
+    int to;
+
+    struct rotor_scope *prev = enter_user(m);
+    if (t->create)
+        t->create(m->data, m, &ev);
+    m->state = t->initial;
+    to = m->end_req ? m->end_req : t->enter(m->data, m, &ev);
+    leave_user(m, prev);
+    if (m->end_req)
+        to = m->end_req;
+    if (ROTOR__UNLIKELY(m->loop->trace))
+        rotor__trace_note(m, "spawned in");
+    settle(m, to);
+}
+
+rotor_ref rotor_spawn(struct rotor_loop *loop,
+                      const struct rotor_machine_type *type, void *seed)
+{
+    struct rotor_scope *m = new_machine(loop, type);
+
+    if (!m) {
+        spawn_failed(loop, seed);
+        return ROTOR_REF_NONE;
+    }
+    rotor_ref ref = m->ref;
+    start(m, seed);
+    rotor__drain(loop);
+    return ref;
+}
+
+/* ---- inside actions --------------------------------------------------- */
+
+struct rotor_loop *rotor_scope_loop(rotor_scope *s)
+{
+    return s->loop;
+}
+
+rotor_ref rotor_scope_self(rotor_scope *s)
+{
+    return s->ref;
+}
+
+void *rotor_scope_context(rotor_scope *s)
+{
+    return s->loop->context;
+}
+
+const char *rotor_scope_state_name(rotor_scope *s)
+{
+    return s->state >= 0 ? s->type->states[s->state].name : "(none)";
+}
+
+int rotor_raise(rotor_scope *s, int event, void *data)
+{
+    if (event <= ROTOR_EV_DESTROY)
+        return rotor__error("rotor_raise: event %d cannot be raised", event);
+    return rotor__queue_push(&s->loop->queue, s->ref, event, data);
+}
+
+int rotor_send(rotor_scope *s, rotor_ref to, int event, void *data)
+{
+    if (event <= ROTOR_EV_DESTROY)
+        return rotor__error("rotor_send: event %d cannot be sent", event);
+    if (!rotor__table_get(&s->loop->table, to))
+        return rotor__error("rotor_send: no such machine");
+    return rotor__queue_push(&s->loop->queue, to, event, data);
+}
+
+int rotor_scope_fd(rotor_scope *s)
+{
+    return s->fd;
+}

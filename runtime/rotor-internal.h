@@ -1,0 +1,161 @@
+/*
+ * rotor-internal.h: private structures and functions of librotor.
+ *
+ * Non-static names shared between the runtime's files carry the `rotor__`
+ * prefix; the library exports only `rotor_[a-z]*`.
+ */
+#ifndef ROTOR_INTERNAL_H
+#define ROTOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>   /* struct event embedded in machines */
+
+#include "rotor/rotor.h"
+
+#if defined(__GNUC__)
+#define ROTOR__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ROTOR__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ROTOR__UNLIKELY(x) (x)
+#define ROTOR__PRINTF(f, a)
+#endif
+
+struct rotor_event {
+    int   kind;
+    void *data;
+};
+
+/* One machine instance.  Actions see it as their rotor_scope.  The user's
+ * data follows it in the same allocation (see machine.c). */
+struct rotor_scope {
+    const struct rotor_machine_type *type;
+    struct rotor_loop *loop;
+    void     *data;
+    rotor_ref ref;
+    int       state;      /* -1 until the initial state is entered */
+    int       fd;         /* from rotor_watch_fd(), or -1 */
+    int       end_req;    /* ROTOR_DONE/ROTOR_ERROR asked while busy, or 0 */
+    unsigned  busy;       /* > 0 while its own user code runs */
+    bool      ending;     /* destroy has started: no more deliveries */
+    bool      timer_on;
+    uint8_t   watching;   /* ROTOR_WATCH_* bits m->io is armed with */
+    struct event timer;
+    struct event io;      /* assigned only while watching != 0 */
+};
+
+/* ---- machine table (table.c) ---------------------------------------- */
+
+struct rotor__slot {
+    struct rotor_scope *m;    /* NULL when free */
+    uint32_t gen;             /* of the current or next occupant; never 0 */
+    uint32_t next_free;
+};
+
+struct rotor__table {
+    struct rotor__slot *slots;
+    uint32_t cap;
+    uint32_t max;
+    uint32_t free_head;       /* ROTOR__NO_SLOT when none */
+};
+
+#define ROTOR__NO_SLOT UINT32_MAX
+
+int  rotor__table_init(struct rotor__table *t, size_t max);
+void rotor__table_fini(struct rotor__table *t);
+/* Gives m a slot and sets m->ref; -1 when the table is full. */
+int  rotor__table_put(struct rotor__table *t, struct rotor_scope *m);
+/* The machine ref names, or NULL (also while it is ending). */
+struct rotor_scope *rotor__table_get(const struct rotor__table *t,
+                                     rotor_ref ref);
+/* Frees m's slot and bumps its generation. */
+void rotor__table_release(struct rotor__table *t, struct rotor_scope *m);
+
+/* ---- event queue (queue.c) ------------------------------------------ */
+
+struct rotor__qev {
+    rotor_ref to;
+    int       kind;
+    void     *data;
+};
+
+struct rotor__queue {         /* ring buffer; cap is 0 or a power of 2 */
+    struct rotor__qev *ev;
+    size_t cap, head, len;
+};
+
+int  rotor__queue_push(struct rotor__queue *q, rotor_ref to, int kind,
+                       void *data);
+bool rotor__queue_pop(struct rotor__queue *q, struct rotor__qev *out);
+void rotor__queue_fini(struct rotor__queue *q);
+
+/* ---- timeouts (timeout.c) ------------------------------------------- */
+
+struct rotor__tmo {
+    uint32_t       ms;
+    struct timeval tv;        /* a common timeout when libevent gave one */
+};
+
+struct rotor__tmo_cache {
+    struct rotor__tmo *v;
+    size_t n, cap, last;
+};
+
+/* The timeval to arm a timer of `ms` with; NULL when out of memory. */
+const struct timeval *rotor__timeout_tv(struct rotor_loop *loop, uint32_t ms);
+void rotor__timeout_fini(struct rotor__tmo_cache *c);
+
+/* ---- the loop (loop.c) ---------------------------------------------- */
+
+struct rotor_loop {
+    struct event_base      *base;
+    void                   *context;
+    struct rotor__table     table;
+    struct rotor__queue     queue;
+    struct rotor__tmo_cache tmo;
+    struct rotor_scope     *current;  /* whose user code runs, or NULL */
+    size_t live, errors;
+    bool trace, running, stop, draining, freeing;
+};
+
+/* Delivers queued events until none is left, unless user code of this
+ * loop is running (then the outermost caller drains). */
+void rotor__drain(struct rotor_loop *loop);
+/* Called after a machine ended: stops a running loop that became empty. */
+void rotor__loop_check_empty(struct rotor_loop *loop);
+
+/* ---- machines (machine.c) ------------------------------------------- */
+
+/* Dispatches one event to m and applies the result.  m may be freed on
+ * return. */
+void rotor__deliver(struct rotor_scope *m, int kind, void *data);
+/* Ends m (error: counted in rotor_loop_errors); deferred until its own
+ * user code returns when called from inside it.  m may be freed on
+ * return. */
+void rotor__end(struct rotor_scope *m, bool error);
+
+/* Per machine kind: what applying a state and ending mean beyond the
+ * timeout, which is common to all kinds. */
+struct rotor__kind_ops {
+    /* Sets up what m->state declares (I/O interest, expectation). */
+    int  (*apply)(struct rotor_scope *m);
+    /* Removes pending I/O and closes descriptors, after destroy. */
+    void (*release)(struct rotor_scope *m);
+};
+
+extern const struct rotor__kind_ops rotor__raw_ops;
+
+/* ---- tracing and errors (trace.c, error.c) -------------------------- */
+
+void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
+                           int to);
+void rotor__trace_note(const struct rotor_scope *m, const char *what);
+bool rotor__trace_from_env(void);
+
+/* Sets the message rotor_last_error() returns.  Always returns -1. */
+int rotor__error(const char *fmt, ...) ROTOR__PRINTF(1, 2);
+
+#endif /* ROTOR_INTERNAL_H */

@@ -1,0 +1,22 @@
+/* rt-driver.c: the actions of the driver machine (machines/driver.rsm). */
+#include "rt-test.h"
+#include "machines/driver.h"
+
+void driver_create(struct driver *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->d = rotor_event_data(ev);
+}
+
+bool driver_more(struct driver *self, rotor_scope *s, const rotor_event *ev)
+{
+    return self->next < self->d->n;
+}
+
+void driver_send(struct driver *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct drive *d = self->d;
+
+    d->sent_at[self->next] = rt_now_ms();
+    rotor_send(s, d->target, d->events[self->next], NULL);
+    self->next++;
+}
