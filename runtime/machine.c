@@ -87,11 +87,18 @@ static void settle(struct rotor_scope *m, int to)
 
 void rotor__deliver(struct rotor_scope *m, int kind, void *data)
 {
-    struct rotor_event ev = { kind, data };
+    struct rotor_event ev = ROTOR__EVENT(kind, data);
+
+    rotor__deliver_ev(m, &ev);
+}
+
+void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
+{
+    int kind = ev->kind;
     int from = m->state;
 
     struct rotor_scope *prev = enter_user(m);
-    int to = m->type->dispatch(m->data, m, from, kind, &ev);
+    int to = m->type->dispatch(m->data, m, from, kind, ev);
     leave_user(m, prev);
     if (m->end_req)
         to = m->end_req;
@@ -117,7 +124,7 @@ void rotor__end(struct rotor_scope *m, bool error)
     if (m->timer_on)
         event_del(&m->timer);
     if (m->type->destroy) {
-        struct rotor_event ev = { ROTOR_EV_DESTROY, NULL };
+        struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_DESTROY, NULL);
         struct rotor_scope *prev = enter_user(m);
         m->type->destroy(m->data, m, &ev);
         leave_user(m, prev);
@@ -237,7 +244,7 @@ static struct rotor_scope *new_machine(struct rotor_loop *loop,
 static void start(struct rotor_scope *m, void *seed)
 {
     const struct rotor_machine_type *t = m->type;
-    struct rotor_event ev = { ROTOR_EV_CREATE, seed };
+    struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_CREATE, seed);
     int to;
 
     struct rotor_scope *prev = enter_user(m);

@@ -25,9 +25,15 @@
 #endif
 
 struct rotor_event {
-    int   kind;
-    void *data;
+    int    kind;
+    int    tag;    /* `resolved`: the future's tag; else -1 */
+    void  *data;
+    size_t size;   /* `input`: bytes up to and including the delimiter */
+    int    err;    /* `error`: an errno value */
 };
+
+#define ROTOR__EVENT(kind, data) \
+    ((struct rotor_event){ (kind), -1, (data), 0, 0 })
 
 /* One machine instance.  Actions see it as their rotor_scope.  The user's
  * data follows it in the same allocation (see machine.c). */
@@ -132,6 +138,8 @@ void rotor__loop_check_empty(struct rotor_loop *loop);
 /* Dispatches one event to m and applies the result.  m may be freed on
  * return. */
 void rotor__deliver(struct rotor_scope *m, int kind, void *data);
+/* The same with a whole event (size, err, tag). */
+void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev);
 /* Ends m (error: counted in rotor_loop_errors); deferred until its own
  * user code returns when called from inside it.  m may be freed on
  * return. */

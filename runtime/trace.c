@@ -48,6 +48,21 @@ void *rotor_event_data(const rotor_event *ev)
     return ev->data;
 }
 
+size_t rotor_event_size(const rotor_event *ev)
+{
+    return ev->size;
+}
+
+int rotor_event_error(const rotor_event *ev)
+{
+    return ev->err;
+}
+
+int rotor_event_tag(const rotor_event *ev)
+{
+    return ev->tag;
+}
+
 bool rotor__trace_from_env(void)
 {
     const char *v = getenv("ROTOR_TRACE");

@@ -143,6 +143,17 @@ int rotor_event_kind(const rotor_event *ev);
  * given to rotor_raise()/rotor_send() for user events, else NULL. */
 void *rotor_event_data(const rotor_event *ev);
 
+/* `input`: the number of bytes that satisfied the expectation (for
+ * `until` and `line`, up to and including the delimiter); else 0. */
+size_t rotor_event_size(const rotor_event *ev);
+
+/* `error`: the errno value that ended the stream; else 0. */
+int rotor_event_error(const rotor_event *ev);
+
+/* `resolved`: the tag the future was created with (a generated
+ * M_fu_NAME constant for a machine's `future NAME;`); else -1. */
+int rotor_event_tag(const rotor_event *ev);
+
 /* The name of a built-in event kind ("timeout"), or NULL. */
 const char *rotor_event_name(int kind);
 
@@ -157,5 +168,8 @@ const char *rotor_version(void);
 #ifdef __cplusplus
 }
 #endif
+
+#include <rotor/stream.h>
+#include <rotor/future.h>
 
 #endif /* ROTOR_ROTOR_H */

@@ -1,0 +1,3 @@
+/* stream.c: see rotor-internal.h */
+#include "config.h"
+#include "rotor-internal.h"
