@@ -1,0 +1,299 @@
+/* http-framing.c: what a parsed request head says about its body and
+ * connection (RFC 9112 6, 9.3; RFC 9110 5.6.1 lists, 7.2 Host).
+ *
+ * One pass over the fields, dispatching on the name's length; the few
+ * fields that matter are read as comma lists.  The order of checks makes
+ * smuggling attempts fail closed: Transfer-Encoding with Content-Length,
+ * or in HTTP/1.0, or with chunked not last, is a 400 (and every error
+ * closes the connection). */
+#include <string.h>
+
+#include "http-parser.h"
+
+#define ERR(P, st, why) ((P)->status = (st), (P)->reason = (why), -(st))
+
+/* Byte classes: TCHAR is RFC 9110 5.6.2's tchar; HOSTCHAR a byte of
+ * Host = uri-host [ ":" port ] (RFC 3986 unreserved, pct-encoded,
+ * sub-delims, ":" and the brackets of an IP-literal). */
+enum { TCHAR = 1, HOSTCHAR = 2 };
+
+static const unsigned char cclass[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 3, 0, 1, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 3, 0,	/*  !"#$%&'()*+,-./ */
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 0, 2, 0, 0,	/* 0-9 :;<=>? */
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,	/* @A-O */
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 2, 1, 3,	/* P-Z [\]^_ */
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,	/* `a-o */
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 1, 0, 3, 0,	/* p-z {|}~ DEL */
+	/* 0x80-0xff: 0 */
+};
+
+static int is_tchar(unsigned char c)
+{
+	return cclass[c] & TCHAR;
+}
+
+/* Lowercase name of n bytes equal to the token s?  OR-ing 0x20 lowercases
+ * letters and maps no other token byte onto a letter, digit or '-'. */
+static int token_is(const char *s, size_t n, const char *name, size_t nl)
+{
+	size_t i;
+
+	if (n != nl)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((s[i] | 0x20) != name[i])
+			return 0;
+	return 1;
+}
+
+#define TOKEN_IS(s, n, lit) token_is((s), (n), (lit), sizeof(lit) - 1)
+
+struct list {
+	const char *s, *e;
+};
+
+static void skip_ows(struct list *l)
+{
+	while (l->s < l->e && (*l->s == ' ' || *l->s == '\t'))
+		l->s++;
+}
+
+static int skip_token(struct list *l)
+{
+	const char *t = l->s;
+
+	while (l->s < l->e && is_tchar((unsigned char)*l->s))
+		l->s++;
+	return l->s > t;
+}
+
+static int skip_quoted(struct list *l)
+{
+	if (l->s == l->e || *l->s != '"')
+		return 0;
+	for (l->s++; l->s < l->e; l->s++) {
+		if (*l->s == '"') {
+			l->s++;
+			return 1;
+		}
+		if (*l->s == '\\' && ++l->s == l->e)
+			return 0;
+	}
+	return 0;
+}
+
+/* The next element of a list: 1 with its token (and whether parameters
+ * follow it), 0 at the end, -1 on bad syntax.  Empty elements are
+ * skipped, as RFC 9110 5.6.1.2 asks of recipients. */
+static int list_next(struct list *l, const char **tok, size_t *n, int *params)
+{
+	for (;;) {
+		skip_ows(l);
+		if (l->s == l->e)
+			return 0;
+		if (*l->s != ',')
+			break;
+		l->s++;
+	}
+	*tok = l->s;
+	if (!skip_token(l))
+		return -1;
+	*n = (size_t)(l->s - *tok);
+	*params = 0;
+	skip_ows(l);
+	while (l->s < l->e && *l->s == ';') {
+		*params = 1;
+		l->s++;
+		skip_ows(l);
+		if (!skip_token(l))
+			return -1;
+		skip_ows(l);
+		if (l->s == l->e || *l->s != '=')
+			return -1;
+		l->s++;
+		skip_ows(l);
+		if (!skip_token(l) && !skip_quoted(l))
+			return -1;
+		skip_ows(l);
+	}
+	if (l->s < l->e && *l->s != ',')
+		return -1;
+	return 1;
+}
+
+static void list_init(struct list *l, const char *buf, const struct http_field *f)
+{
+	l->s = buf + f->value.off;
+	l->e = l->s + f->value.len;
+}
+
+struct framing {
+	int cl_seen, te_seen, te_chunked_last, te_chunked, te_other;
+	int close, keep_alive, hosts, expect_continue;
+	uint64_t cl;
+};
+
+static int content_length(struct http_parser *p, struct framing *fr,
+	const char *buf, const struct http_field *f)
+{
+	struct list l;
+	const char *t;
+	size_t n, i;
+	int params, r, any = 0;
+
+	list_init(&l, buf, f);
+	while ((r = list_next(&l, &t, &n, &params)) > 0) {
+		uint64_t v = 0;
+
+		if (params)
+			return ERR(p, 400, "invalid Content-Length");
+		for (i = 0; i < n; i++) {
+			unsigned d = (unsigned char)t[i] - '0';
+
+			if (d > 9)
+				return ERR(p, 400, "invalid Content-Length");
+			if (v > (UINT64_MAX - d) / 10)
+				return ERR(p, 400, "Content-Length overflow");
+			v = v * 10 + d;
+		}
+		if (fr->cl_seen && v != fr->cl)
+			return ERR(p, 400, "differing Content-Length values");
+		fr->cl_seen = 1;
+		fr->cl = v;
+		any = 1;
+	}
+	if (r < 0 || !any)
+		return ERR(p, 400, "invalid Content-Length");
+	return 0;
+}
+
+static int transfer_encoding(struct http_parser *p, struct framing *fr,
+	const char *buf, const struct http_field *f)
+{
+	struct list l;
+	const char *t;
+	size_t n;
+	int params, r, any = 0;
+
+	fr->te_seen = 1;
+	list_init(&l, buf, f);
+	while ((r = list_next(&l, &t, &n, &params)) > 0) {
+		any = 1;
+		fr->te_chunked_last = TOKEN_IS(t, n, "chunked");
+		if (fr->te_chunked_last) {
+			if (params)
+				return ERR(p, 400, "parameters on chunked");
+			fr->te_chunked++;
+		} else {
+			fr->te_other = 1;
+		}
+	}
+	if (r < 0 || !any)
+		return ERR(p, 400, "invalid Transfer-Encoding");
+	return 0;
+}
+
+static int connection(struct http_parser *p, struct framing *fr,
+	const char *buf, const struct http_field *f)
+{
+	struct list l;
+	const char *t;
+	size_t n;
+	int params, r;
+
+	list_init(&l, buf, f);
+	while ((r = list_next(&l, &t, &n, &params)) > 0) {
+		if (params)
+			return ERR(p, 400, "invalid Connection");
+		if (TOKEN_IS(t, n, "close"))
+			fr->close = 1;
+		else if (TOKEN_IS(t, n, "keep-alive"))
+			fr->keep_alive = 1;
+	}
+	if (r < 0)
+		return ERR(p, 400, "invalid Connection");
+	return 0;
+}
+
+static int host_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(cclass[(unsigned char)s[i]] & HOSTCHAR))
+			return 0;
+	return 1;
+}
+
+static int one_field(struct http_parser *p, struct framing *fr,
+	const char *buf, const struct http_field *f)
+{
+	const char *name = buf + f->name.off;
+
+	switch (f->name.len) {
+	case 4:
+		if (TOKEN_IS(name, 4, "host")) {
+			if (++fr->hosts > 1)
+				return ERR(p, 400, "more than one Host");
+			if (!host_ok(buf + f->value.off, f->value.len))
+				return ERR(p, 400, "invalid Host");
+		}
+		break;
+	case 6:
+		if (TOKEN_IS(name, 6, "expect") &&
+		    TOKEN_IS(buf + f->value.off, f->value.len, "100-continue"))
+			fr->expect_continue = 1;
+		break;
+	case 10:
+		if (TOKEN_IS(name, 10, "connection"))
+			return connection(p, fr, buf, f);
+		break;
+	case 14:
+		if (TOKEN_IS(name, 14, "content-length"))
+			return content_length(p, fr, buf, f);
+		break;
+	case 17:
+		if (TOKEN_IS(name, 17, "transfer-encoding"))
+			return transfer_encoding(p, fr, buf, f);
+		break;
+	}
+	return 0;
+}
+
+int http__request_framing(struct http_parser *p, const char *buf)
+{
+	struct http_request *r = &p->req;
+	struct framing fr;
+	unsigned i;
+	int rc;
+
+	memset(&fr, 0, sizeof fr);
+	for (i = 0; i < r->nfields; i++)
+		if ((rc = one_field(p, &fr, buf, &r->fields[i])) < 0)
+			return rc;
+	if (fr.hosts == 0 && r->minor == 1)
+		return ERR(p, 400, "no Host in an HTTP/1.1 request");
+	if (fr.te_seen) {
+		if (fr.cl_seen)
+			return ERR(p, 400, "both Content-Length and Transfer-Encoding");
+		if (r->minor == 0)
+			return ERR(p, 400, "Transfer-Encoding in HTTP/1.0");
+		if (!fr.te_chunked_last)
+			return ERR(p, 400, "chunked is not the final transfer coding");
+		if (fr.te_chunked > 1)
+			return ERR(p, 400, "chunked applied more than once");
+		if (fr.te_other)
+			return ERR(p, 501, "transfer coding not implemented");
+		r->body = HTTP_BODY_CHUNKED;
+	} else if (fr.cl_seen) {
+		if (fr.cl > p->lim.body_max)
+			return ERR(p, 413, "Content-Length over the body limit");
+		r->body = HTTP_BODY_LENGTH;
+		r->content_length = fr.cl;
+	}
+	r->keep_alive = (uint8_t)(!fr.close && (r->minor == 1 || fr.keep_alive));
+	r->expect_continue = (uint8_t)(fr.expect_continue && r->minor == 1);
+	return 0;
+}

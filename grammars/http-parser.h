@@ -1,0 +1,147 @@
+/* http-parser.h: an allocation-free HTTP/1.1 request parser (RFC 9112)
+ * for the hello-http example: request head, message framing and a
+ * streaming chunked-body decoder.  Plain C11, no libevent.
+ *
+ * Spans are offsets into the caller's buffer, so the buffer may move
+ * between calls (a pulled-up evbuffer) as long as its prefix is unchanged.
+ *
+ * Strict by design: CRLF line ends only (a bare LF is a 400, though RFC
+ * 9112 2.2 would let a recipient accept it), no obs-fold, no whitespace
+ * before a field's colon or at the start of a field line, no control
+ * bytes, no fragment in the request target.  Empty lines before the
+ * request line are skipped (RFC 9112 2.2). */
+#ifndef HTTP_PARSER_H
+#define HTTP_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for header fields in struct http_request; limits.fields_max may
+ * only lower it. */
+#ifndef HTTP_FIELDS_MAX
+#define HTTP_FIELDS_MAX 100
+#endif
+
+struct http_span {
+	uint32_t off;	/* from the start of the buffer given to the parser */
+	uint32_t len;
+};
+
+struct http_field {
+	struct http_span name;
+	struct http_span value;	/* leading and trailing OWS trimmed */
+};
+
+struct http_limits {
+	uint32_t line_max;	/* request line without CRLF: 8192, else 414 */
+	uint32_t head_max;	/* whole head with its final CRLF: 16384, else 431 */
+	uint32_t fields_max;	/* header fields: 100, else 431 */
+	uint32_t chunk_line_max;	/* chunk size + extensions: 4096, else 400 */
+	uint32_t trailer_max;	/* trailer section bytes: 8192, else 400 */
+	uint32_t trailers_max;	/* trailer fields: 32, else 400 */
+	uint64_t body_max;	/* body bytes: 1 MiB, else 413; UINT64_MAX: none */
+};
+
+extern const struct http_limits http_limits_default;
+
+enum http_method {
+	HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
+	HTTP_CONNECT, HTTP_OPTIONS, HTTP_TRACE, HTTP_PATCH
+};
+
+enum http_target_form {
+	HTTP_ORIGIN_FORM, HTTP_ABSOLUTE_FORM, HTTP_AUTHORITY_FORM,
+	HTTP_ASTERISK_FORM
+};
+
+enum http_body {
+	HTTP_BODY_NONE,		/* no Content-Length, no Transfer-Encoding */
+	HTTP_BODY_LENGTH,	/* content_length bytes (maybe 0) */
+	HTTP_BODY_CHUNKED	/* decode with struct http_chunked */
+};
+
+struct http_request {
+	struct http_span method;	/* a token, case-sensitive */
+	struct http_span target;
+	uint8_t method_id;	/* enum http_method */
+	uint8_t form;		/* enum http_target_form */
+	uint8_t minor;		/* HTTP/1.<minor>: 0 or 1 */
+	uint8_t body;		/* enum http_body */
+	uint8_t keep_alive;	/* 1: the connection may serve another request */
+	uint8_t expect_continue;	/* HTTP/1.1 with Expect: 100-continue */
+	uint16_t nfields;
+	uint64_t content_length;	/* with HTTP_BODY_LENGTH */
+	struct http_field fields[HTTP_FIELDS_MAX];
+};
+
+struct http_parser {
+	struct http_limits lim;
+	int cs;			/* Ragel state */
+	uint32_t off;		/* bytes of the buffer already scanned */
+	uint8_t in_head;	/* past the request line */
+	int status;		/* HTTP status of the error, 0 if none */
+	const char *reason;	/* short text for status, or NULL */
+	struct http_request req;
+};
+
+/* Sets up a parser with the given limits (NULL: http_limits_default;
+ * fields_max is capped at HTTP_FIELDS_MAX, line_max at head_max). */
+void http_parser_init(struct http_parser *p, const struct http_limits *lim);
+
+/* Forgets the request, keeps the limits: call before the next request
+ * of a connection. */
+void http_parser_reset(struct http_parser *p);
+
+/* Parses the request head in buf[0, len).  Call again with the same
+ * buffer grown (it may have moved; its first bytes must be the same):
+ * scanning resumes where it stopped.  Returns the head's length (> 0)
+ * once complete, having checked the framing (p->req.body etc.); 0 if more
+ * bytes are needed; or -status (-400, -413, -414, -431, -501, -505) with
+ * p->status and p->reason set.  Every error means: answer the status,
+ * then close.  Never scans beyond limits.head_max bytes. */
+int http_request_parse(struct http_parser *p, const char *buf, size_t len);
+
+/* The first field called name (lower case, compared case-insensitively)
+ * of a parsed head in buf, or NULL. */
+const struct http_field *http_request_field(const struct http_parser *p,
+	const char *buf, const char *name);
+
+/* A chunked body decoder, fed any slices of the body in order. */
+struct http_chunked {
+	int cs;			/* Ragel state */
+	uint8_t phase;		/* where an error happened, for the reason */
+	uint8_t done;		/* the final CRLF was consumed */
+	uint16_t ntrailers;
+	uint32_t line_len;	/* bytes of the current chunk line */
+	uint32_t trailer_len;	/* bytes of the trailer section */
+	uint64_t size;		/* chunk size being read */
+	uint64_t remaining;	/* data bytes of the current chunk not yet seen */
+	uint64_t total;		/* data bytes so far */
+	int status;
+	const char *reason;
+	uint32_t chunk_line_max, trailer_max, trailers_max;
+	uint64_t body_max;
+};
+
+void http_chunked_init(struct http_chunked *c, const struct http_limits *lim);
+
+/* Decodes from buf[0, len).  Returns how many bytes it consumed, and
+ * points *data at chunk data among them (*data_len bytes, maybe 0) for the
+ * caller to copy out; call again with the rest.  It consumes all of buf
+ * unless it reports data or finishes (then the bytes after the body's
+ * final CRLF belong to the next request).  Trailer fields are checked and
+ * skipped.  Returns -400 or -413 on an error (c->reason says why). */
+ptrdiff_t http_chunked_parse(struct http_chunked *c, const char *buf,
+	size_t len, const char **data, size_t *data_len);
+
+/* 1 once the last chunk, trailers and final CRLF have been consumed. */
+static inline int http_chunked_done(const struct http_chunked *c)
+{
+	return c->done;
+}
+
+/* Derives framing from a complete head; called by http_request_parse.
+ * Returns 0 or -status. */
+int http__request_framing(struct http_parser *p, const char *buf);
+
+#endif
