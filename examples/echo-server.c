@@ -1,6 +1,7 @@
 /*
- * echo-server: a TCP echo server.  The machines are in grammars/echo.rsm;
- * this file holds their actions and main().
+ * echo-server: a line echo server.  The machines are in grammars/echo.rsm
+ * (a listener and a stream connection); this file holds their actions and
+ * main().  examples/echo-raw.c is the same idea on raw readiness.
  *
  *     echo-server [HOST:]PORT        (default 127.0.0.1:3000)
  *
@@ -8,121 +9,52 @@
  * stderr as "echo-server: listening on HOST:PORT".
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <rotor/rotor.h>
 
-#include "echo-server.h"
+#include "echo-data.h"
 #include "echo.h"
 #include "listen-addr.h"
 
-/* ---- echo_acceptor ------------------------------------------------------ */
+/* ---- echo_listener ------------------------------------------------------ */
 
-void echo_acceptor_init(struct echo_acceptor *self, rotor_scope *s,
-                        const rotor_event *ev)
+void refuse_client(void *self, rotor_scope *s, const rotor_event *ev)
 {
-    self->listen_fd = (int)(intptr_t)rotor_event_data(ev);
-    rotor_watch_fd(s, self->listen_fd);
-}
-
-static bool out_of_descriptors(int err)
-{
-    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
-void accept_clients(struct echo_acceptor *self, rotor_scope *s,
-                    const rotor_event *ev)
-{
-    /* Take every pending connection: readiness is level-triggered, but
-     * one wakeup per client would cost a loop turn each. */
-    for (;;) {
-        int fd = accept4(self->listen_fd, NULL, NULL,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (out_of_descriptors(errno))
-                echo_acceptor_raise_out_of_descriptors(s);
-            return;     /* EAGAIN, or a client that left before accept */
-        }
-        self->accepted++;
-        /* On failure the seed comes back to us in spawn_failed. */
-        rotor_spawn(rotor_scope_loop(s), &echo_conn_machine,
-                    (void *)(intptr_t)fd);
-    }
-}
-
-void close_client(struct echo_acceptor *self, rotor_scope *s,
-                  const rotor_event *ev)
-{
-    close((int)(intptr_t)rotor_event_data(ev));
+    /* The runtime closed the socket already; nothing is leaked. */
+    (void)self;
 }
 
 /* ---- echo_conn ---------------------------------------------------------- */
 
-void echo_conn_init(struct echo_conn *self, rotor_scope *s,
-                    const rotor_event *ev)
+void echo_conn_start(struct echo_conn *self, rotor_scope *s,
+                     const rotor_event *ev)
 {
-    self->fd = (int)(intptr_t)rotor_event_data(ev);
-    rotor_watch_fd(s, self->fd);    /* closed by the runtime at the end */
+    self->lines = 0;
 }
 
-void echo_conn_fini(struct echo_conn *self, rotor_scope *s,
-                    const rotor_event *ev)
+void echo_line(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
 {
-    /* Nothing to free: the buffer is part of the machine's data. */
+    /* Moves the line, delimiter included, from input to output. */
+    rotor_stream_echo(s, rotor_event_size(ev));
+    self->lines++;
 }
 
-/* Writes what is pending; raises `drained`, `blocked` or `closed`. */
-static void flush_pending(struct echo_conn *self, rotor_scope *s)
+void echo_rest(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
 {
-    while (self->start < self->end) {
-        ssize_t n = send(self->fd, self->buf + self->start,
-                         self->end - self->start, MSG_NOSIGNAL);
-        if (n > 0) {
-            self->start += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            echo_conn_raise_blocked(s);
-            return;
-        } else {
-            echo_conn_raise_closed(s);
-            return;
-        }
-    }
-    self->start = self->end = 0;
-    echo_conn_raise_drained(s);
+    /* A last line without a newline is still the client's data. */
+    rotor_stream_echo(s, rotor_stream_input_length(s));
 }
 
-void read_and_echo(struct echo_conn *self, rotor_scope *s,
+void line_too_long(struct echo_conn *self, rotor_scope *s,
                    const rotor_event *ev)
 {
-    ssize_t n;
-    do
-        n = recv(self->fd, self->buf, sizeof self->buf, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
-    if (n <= 0) {
-        echo_conn_raise_closed(s);  /* end of stream, or reset */
-        return;
-    }
-    self->start = 0;
-    self->end = (size_t)n;
-    flush_pending(self, s);
-}
-
-void write_pending(struct echo_conn *self, rotor_scope *s,
-                   const rotor_event *ev)
-{
-    flush_pending(self, s);
+    rotor_stream_consume(s, rotor_stream_input_length(s));
+    static const char msg[] = "ERR line too long\n";
+    rotor_stream_write(s, msg, sizeof msg - 1);
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -152,6 +84,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "echo-server: %s\n", err);
         return 1;
     }
+    listen_addr_describe(fd, where, sizeof where);
     struct rotor_loop *loop = rotor_loop_new(NULL);
     if (!loop) {
         fprintf(stderr, "echo-server: %s\n", rotor_last_error());
@@ -162,12 +95,11 @@ int main(int argc, char **argv)
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
 
-    rotor_ref acceptor = rotor_spawn(loop, &echo_acceptor_machine, (void *)(intptr_t)fd);
-    if (acceptor.gen == 0) {
+    rotor_ref listener = rotor_listen(loop, &echo_listener_machine, fd, NULL);
+    if (listener.gen == 0) {
         fprintf(stderr, "echo-server: %s\n", rotor_last_error());
         return 1;
     }
-    listen_addr_describe(fd, where, sizeof where);
     fprintf(stderr, "echo-server: listening on %s\n", where);
 
     int rc = rotor_loop_run(loop);

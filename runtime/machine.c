@@ -13,13 +13,14 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rotor-internal.h"
 
 static const struct rotor__kind_ops *const kind_ops[] = {
     [ROTOR_KIND_RAW] = &rotor__raw_ops,
-    [ROTOR_KIND_STREAM] = NULL,       /* not yet */
-    [ROTOR_KIND_LISTENER] = NULL,     /* not yet */
+    [ROTOR_KIND_STREAM] = &rotor__stream_ops,
+    [ROTOR_KIND_LISTENER] = &rotor__listener_ops,
 };
 
 static const struct rotor__kind_ops *ops_of(const struct rotor_machine_type *t)
@@ -96,15 +97,27 @@ void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
 {
     int kind = ev->kind;
     int from = m->state;
+    const struct rotor__kind_ops *ops = ops_of(m->type);
 
+    if (kind < 0) {
+        if (ops->internal)
+            ops->internal(m, kind);
+        return;
+    }
     struct rotor_scope *prev = enter_user(m);
     int to = m->type->dispatch(m->data, m, from, kind, ev);
     leave_user(m, prev);
     if (m->end_req)
         to = m->end_req;
+    /* A socket error nobody handles would leave the machine waiting on
+     * a dead stream forever: end it, as an error. */
+    if (to == ROTOR_UNHANDLED && kind == ROTOR_EV_ERROR)
+        to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_delivery(m, from, kind, to);
     settle(m, to);
+    if (to != ROTOR_DONE && to != ROTOR_ERROR && ops->after)
+        ops->after(m);
 }
 
 /* ---- ending ----------------------------------------------------------- */
@@ -129,6 +142,7 @@ void rotor__end(struct rotor_scope *m, bool error)
         m->type->destroy(m->data, m, &ev);
         leave_user(m, prev);
     }
+    rotor__async_release(m);    /* its futures and notifiers (future.c) */
     ops_of(m->type)->release(m);
     rotor__table_release(&loop->table, m);
     free(m);
@@ -258,6 +272,31 @@ static void start(struct rotor_scope *m, void *seed)
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "spawned in");
     settle(m, to);
+}
+
+rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
+                                const struct rotor_machine_type *type,
+                                int fd, void *seed)
+{
+    struct rotor_scope *m = new_machine(loop, type);
+
+    if (m && ops_of(type)->adopt && ops_of(type)->adopt(m, fd) == 0) {
+        rotor_ref ref = m->ref;
+        start(m, seed);
+        rotor__drain(loop);
+        return ref;
+    }
+    if (m) {
+        rotor__error("rotor_spawn: %s cannot take a socket", type->name);
+        m->ending = true;       /* nothing ran yet: no destroy */
+        ops_of(type)->release(m);
+        rotor__table_release(&loop->table, m);
+        free(m);
+        loop->live--;
+    }
+    close(fd);
+    spawn_failed(loop, seed);
+    return ROTOR_REF_NONE;
 }
 
 rotor_ref rotor_spawn(struct rotor_loop *loop,

@@ -76,7 +76,18 @@ static void raw_release(struct rotor_scope *m)
     m->fd = -1;
 }
 
-const struct rotor__kind_ops rotor__raw_ops = { raw_apply, raw_release };
+/* A raw machine spawned by a listener watches the accepted socket. */
+static int raw_adopt(struct rotor_scope *m, int fd)
+{
+    m->fd = fd;
+    return 0;
+}
+
+const struct rotor__kind_ops rotor__raw_ops = {
+    .apply = raw_apply,
+    .release = raw_release,
+    .adopt = raw_adopt,
+};
 
 int rotor_watch_fd(rotor_scope *s, int fd)
 {

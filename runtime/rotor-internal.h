@@ -51,6 +51,7 @@ struct rotor_scope {
     uint8_t   watching;   /* ROTOR_WATCH_* bits m->io is armed with */
     struct event timer;
     struct event io;      /* assigned only while watching != 0 */
+    void     *kind_data;  /* struct rotor__stream / rotor__listener */
 };
 
 /* ---- machine table (table.c) ---------------------------------------- */
@@ -123,6 +124,7 @@ struct rotor_loop {
     struct rotor__queue     queue;
     struct rotor__tmo_cache tmo;
     struct rotor_scope     *current;  /* whose user code runs, or NULL */
+    struct evdns_base      *dns;      /* made by the first connect by name */
     size_t live, errors;
     bool trace, running, stop, draining, freeing;
 };
@@ -130,6 +132,8 @@ struct rotor_loop {
 /* Delivers queued events until none is left, unless user code of this
  * loop is running (then the outermost caller drains). */
 void rotor__drain(struct rotor_loop *loop);
+/* Frees the loop's evdns_base, if any (connect.c). */
+void rotor__dns_free(struct rotor_loop *loop);
 /* Called after a machine ended: stops a running loop that became empty. */
 void rotor__loop_check_empty(struct rotor_loop *loop);
 
@@ -152,9 +156,29 @@ struct rotor__kind_ops {
     int  (*apply)(struct rotor_scope *m);
     /* Removes pending I/O and closes descriptors, after destroy. */
     void (*release)(struct rotor_scope *m);
+    /* After every delivery that did not end m (may be NULL): streams
+     * send what the actions wrote and look at the expectation again. */
+    void (*after)(struct rotor_scope *m);
+    /* Handles a queued internal event (kind < 0) (may be NULL). */
+    void (*internal)(struct rotor_scope *m, int kind);
+    /* Takes a descriptor accepted by a listener, before `create`. */
+    int  (*adopt)(struct rotor_scope *m, int fd);
 };
 
 extern const struct rotor__kind_ops rotor__raw_ops;
+extern const struct rotor__kind_ops rotor__stream_ops;
+extern const struct rotor__kind_ops rotor__listener_ops;
+
+/* Internal queued event: a stream machine re-evaluates its expectation. */
+#define ROTOR__EV_STREAM_CHECK (-1)
+
+/* Spawns type with fd handed to its kind's adopt() before `create` (the
+ * fd is closed on failure).  The spawning machine, if any, gets
+ * `spawn_failed` on failure, like rotor_spawn(). */
+rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
+                                const struct rotor_machine_type *type,
+                                int fd, void *seed);
+
 
 /* ---- tracing and errors (trace.c, error.c) -------------------------- */
 

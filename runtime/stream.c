@@ -1,3 +1,625 @@
-/* stream.c: see rotor-internal.h */
+/*
+ * stream.c: stream machines, a connected socket with an input and an
+ * output evbuffer, driven by what the current state expects.
+ *
+ * The costs we design for (measured on the bufferevent alternative):
+ * no epoll_ctl per message and no 4 KiB read cap.  So reads go straight
+ * into evbuffer_reserve_space() extents with readv(); output is written
+ * right after the transition that produced it, and write interest is
+ * armed only when the kernel refuses bytes; read interest changes only
+ * when the expectation or backpressure says so.
+ *
+ * Expectations are evaluated through an internal queued event
+ * (ROTOR__EV_STREAM_CHECK) so that events the actions raised run first,
+ * in order, and an expectation already met by buffered input (pipelined
+ * requests) fires without waiting for the socket.
+ */
+#define _GNU_SOURCE             /* MSG_NOSIGNAL, accept4 flags */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
 #include "rotor-internal.h"
+#include "stream-internal.h"
+
+#define READ_CHUNK   16384u     /* bytes reserved for one readv() */
+#define READ_ROUNDS  8          /* readv() calls per wakeup at most */
+#define WRITE_IOVECS 16
+
+static struct rotor__stream *stream_of(rotor_scope *s)
+{
+    if (!s || s->type->kind != ROTOR_KIND_STREAM)
+        return NULL;
+    return s->kind_data;
+}
+
+static const struct rotor_state_info *state_info(struct rotor_scope *m)
+{
+    return &m->type->states[m->state];
+}
+
+/* ---- expectations ------------------------------------------------------ */
+
+static bool wants_input(uint8_t expect)
+{
+    return expect == ROTOR_EXPECT_BYTES || expect == ROTOR_EXPECT_UNTIL ||
+           expect == ROTOR_EXPECT_LINE;
+}
+
+/* Input bytes the expectation may need before it is decided: reading
+ * stops there, which bounds memory whatever the peer sends. */
+static size_t input_needed(const struct rotor_state_info *st)
+{
+    return st->expect_size == 0 ? 1 : st->expect_size;
+}
+
+/* Looks for the delimiter from where the last search stopped.  Returns
+ * its offset, or -1 (and remembers where to resume). */
+static ssize_t find_delim(struct rotor__stream *st, const char *d, size_t dlen)
+{
+    size_t len = evbuffer_get_length(st->in);
+    struct evbuffer_ptr from, at;
+
+    if (len < dlen)
+        return -1;
+    if (st->scan > len - dlen)
+        st->scan = len - dlen;
+    if (evbuffer_ptr_set(st->in, &from, st->scan, EVBUFFER_PTR_SET) < 0)
+        return -1;
+    at = evbuffer_search(st->in, d, dlen, &from);
+    if (at.pos >= 0)
+        return at.pos;
+    st->scan = len - dlen + 1;  /* a split delimiter starts after this */
+    return -1;
+}
+
+/* Decides the event the expectation gives now, if any. */
+static bool evaluate_input(struct rotor__stream *st,
+                           const struct rotor_state_info *info,
+                           struct rotor_event *ev)
+{
+    size_t len = evbuffer_get_length(st->in);
+
+    if (info->expect == ROTOR_EXPECT_BYTES) {
+        if (len < info->expect_size)
+            return false;
+        *ev = ROTOR__EVENT(ROTOR_EV_INPUT, NULL);
+        ev->size = info->expect_size;
+        return true;
+    }
+    const char *d = info->expect == ROTOR_EXPECT_LINE ? "\n" : info->delim;
+    size_t dlen = info->expect == ROTOR_EXPECT_LINE ? 1 : info->delim_len;
+    size_t max = info->expect_size ? info->expect_size : SIZE_MAX;
+    ssize_t at = find_delim(st, d, dlen);
+    if (at >= 0 && (size_t)at + dlen <= max) {
+        *ev = ROTOR__EVENT(ROTOR_EV_INPUT, NULL);
+        ev->size = (size_t)at + dlen;
+        return true;
+    }
+    if (at >= 0 || len >= max) {
+        *ev = ROTOR__EVENT(ROTOR_EV_LIMIT, NULL);
+        ev->size = len;
+        return true;
+    }
+    return false;
+}
+
+/* The event the state's expectation gives now, if any. */
+static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
+{
+    struct rotor__stream *st = m->kind_data;
+    const struct rotor_state_info *info = state_info(m);
+
+    if (st->connecting)
+        return false;
+    if (wants_input(info->expect) && evaluate_input(st, info, ev))
+        return true;
+    if (info->expect == ROTOR_EXPECT_FLUSH &&
+        evbuffer_get_length(st->out) <= info->expect_size && !st->failed) {
+        *ev = ROTOR__EVENT(ROTOR_EV_FLUSHED, NULL);
+        return true;
+    }
+    if (st->failed && !st->error_told) {
+        st->error_told = true;
+        *ev = ROTOR__EVENT(ROTOR_EV_ERROR, NULL);
+        ev->err = st->err;
+        return true;
+    }
+    if (st->eof && !st->eof_told && wants_input(info->expect)) {
+        st->eof_told = true;
+        *ev = ROTOR__EVENT(ROTOR_EV_EOF, NULL);
+        return true;
+    }
+    return false;
+}
+
+/* ---- interest ---------------------------------------------------------- */
+
+static void set_event(struct rotor__stream *st, struct event *e, bool *on,
+                      bool want)
+{
+    if (want == *on)
+        return;
+    if (want)
+        event_add(e, NULL);
+    else
+        event_del(e);
+    *on = want;
+}
+
+static void update_interest(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+    const struct rotor_state_info *info = state_info(m);
+    bool read = st->fd >= 0 && !st->eof && !st->failed && !st->connecting &&
+                wants_input(info->expect) &&
+                evbuffer_get_length(st->in) < input_needed(info) &&
+                evbuffer_get_length(st->out) <= ROTOR_STREAM_HIGH_WATER;
+    bool write = st->fd >= 0 && !st->failed &&
+                 (st->connecting || evbuffer_get_length(st->out) > 0);
+
+    set_event(st, &st->rev, &st->reading, read);
+    set_event(st, &st->wev, &st->writing, write);
+}
+
+/* ---- I/O --------------------------------------------------------------- */
+
+static void fail(struct rotor__stream *st, int err)
+{
+    if (st->failed)
+        return;
+    st->failed = true;
+    st->err = err;
+    evbuffer_drain(st->out, evbuffer_get_length(st->out));
+}
+
+/* Reads into reserved extents of the input buffer.  Returns bytes read. */
+static size_t read_some(struct rotor__stream *st, size_t room)
+{
+    size_t total = 0;
+
+    for (int round = 0; round < READ_ROUNDS && total < room; round++) {
+        struct evbuffer_iovec vec[2];
+        int n = evbuffer_reserve_space(st->in, READ_CHUNK, vec, 2);
+        if (n <= 0) {
+            fail(st, ENOMEM);
+            break;
+        }
+        struct iovec iov[2];
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = vec[i].iov_base;
+            iov[i].iov_len = vec[i].iov_len;
+        }
+        ssize_t got = readv(st->fd, iov, n);
+        if (got <= 0) {
+            evbuffer_commit_space(st->in, vec, 0);
+            if (got == 0)
+                st->eof = true;
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                fail(st, errno);
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            size_t take = (size_t)got < vec[i].iov_len ? (size_t)got
+                                                        : vec[i].iov_len;
+            vec[i].iov_len = take;
+            got -= (ssize_t)take;
+        }
+        evbuffer_commit_space(st->in, vec, n);
+        size_t just = vec[0].iov_len + (n > 1 ? vec[1].iov_len : 0);
+        total += just;
+        if (just < READ_CHUNK)
+            break;              /* the socket is empty for now */
+    }
+    return total;
+}
+
+static ssize_t send_iov(struct rotor__stream *st, struct iovec *iov, int n)
+{
+    if (st->is_socket) {
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+        /* MSG_NOSIGNAL: a reset peer gives EPIPE, not a dead process. */
+        return sendmsg(st->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    return writev(st->fd, iov, n);
+}
+
+/* Writes what the output holds until done or the kernel refuses. */
+static void write_some(struct rotor__stream *st)
+{
+    while (!st->failed && evbuffer_get_length(st->out) > 0) {
+        struct evbuffer_iovec vec[WRITE_IOVECS];
+        struct iovec iov[WRITE_IOVECS];
+        int n = evbuffer_peek(st->out, -1, NULL, vec, WRITE_IOVECS);
+        size_t want = 0;
+        if (n > WRITE_IOVECS)
+            n = WRITE_IOVECS;
+        for (int i = 0; i < n; i++) {
+            iov[i].iov_base = vec[i].iov_base;
+            iov[i].iov_len = vec[i].iov_len;
+            want += vec[i].iov_len;
+        }
+        ssize_t put = send_iov(st, iov, n);
+        if (put < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                fail(st, errno);
+            if (errno != EINTR)
+                break;
+            continue;
+        }
+        evbuffer_drain(st->out, (size_t)put);
+        if ((size_t)put < want)
+            break;              /* the socket buffer is full: wait */
+    }
+    if (st->shut_pending && !st->failed && evbuffer_get_length(st->out) == 0) {
+        shutdown(st->fd, SHUT_WR);
+        st->shut_pending = false;
+    }
+}
+
+/* ---- the expectation check, queued ------------------------------------ */
+
+static void queue_check(struct rotor_scope *m);
+
+void rotor__stream_refresh(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    st->dirty = true;
+    if (m->state >= 0)
+        update_interest(m);
+    queue_check(m);
+}
+
+void rotor__stream_fail(struct rotor_scope *m, int err)
+{
+    fail(m->kind_data, err);
+    rotor__stream_refresh(m);
+}
+
+static void queue_check(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    if (st->check_queued)
+        return;
+    if (rotor__queue_push(&m->loop->queue, m->ref, ROTOR__EV_STREAM_CHECK,
+                          NULL) == 0)
+        st->check_queued = true;
+}
+
+/* Something may have changed since the expectation was last looked at:
+ * new input, input consumed, output drained, a new state, an error. */
+static bool changed(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    return st->dirty || st->seen_in != evbuffer_get_length(st->in) ||
+           st->seen_out != evbuffer_get_length(st->out);
+}
+
+static void remember(struct rotor__stream *st)
+{
+    st->dirty = false;
+    st->seen_in = evbuffer_get_length(st->in);
+    st->seen_out = evbuffer_get_length(st->out);
+}
+
+/* After actions ran: send their output, then look at the expectation. */
+static void settle_io(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    if (!st)
+        return;
+    if (!st->writing && !st->connecting && st->fd >= 0)
+        write_some(st);
+    update_interest(m);
+    if (changed(m))
+        queue_check(m);
+}
+
+static void stream_internal(struct rotor_scope *m, int kind)
+{
+    struct rotor__stream *st = m->kind_data;
+    struct rotor_event ev;
+
+    if (kind != ROTOR__EV_STREAM_CHECK || !st)
+        return;
+    st->check_queued = false;
+    remember(st);
+    if (evaluate(m, &ev))
+        rotor__deliver_ev(m, &ev);
+}
+
+/* ---- libevent callbacks ------------------------------------------------- */
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor_scope *m = arg;
+    struct rotor__stream *st = m->kind_data;
+    size_t have = evbuffer_get_length(st->in);
+    size_t need = input_needed(state_info(m));
+
+    read_some(st, need > have ? need - have : 1);
+    st->dirty = true;
+    update_interest(m);
+    queue_check(m);
+    rotor__drain(m->loop);
+}
+
+static void finish_connect(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    if (getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0) {
+        st->connecting = false;
+        update_interest(m);
+        rotor__deliver(m, ROTOR_EV_CONNECTED, NULL);
+        return;
+    }
+    rotor__stream_connect_failed(m, err);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor_scope *m = arg;
+    struct rotor__stream *st = m->kind_data;
+
+    if (st->connecting) {
+        finish_connect(m);
+    } else {
+        write_some(st);
+        st->dirty = true;
+        update_interest(m);
+        queue_check(m);
+    }
+    rotor__drain(m->loop);
+}
+
+/* ---- attaching, kind operations ----------------------------------------- */
+
+static struct rotor__stream *stream_new(struct rotor_scope *m)
+{
+    struct rotor__stream *st = calloc(1, sizeof *st);
+
+    if (!st)
+        return NULL;
+    st->fd = -1;
+    st->in = evbuffer_new();
+    st->out = evbuffer_new();
+    if (!st->in || !st->out) {
+        if (st->in)
+            evbuffer_free(st->in);
+        if (st->out)
+            evbuffer_free(st->out);
+        free(st);
+        return NULL;
+    }
+    m->kind_data = st;
+    return st;
+}
+
+static bool is_socket(int fd)
+{
+    int type;
+    socklen_t len = sizeof type;
+
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+}
+
+void rotor__stream_set_fd(struct rotor_scope *m, int fd)
+{
+    struct rotor__stream *st = m->kind_data;
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags >= 0 && !(flags & O_NONBLOCK))
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    st->fd = fd;
+    st->is_socket = is_socket(fd);
+    event_assign(&st->rev, m->loop->base, fd, EV_READ | EV_PERSIST,
+                 on_readable, m);
+    event_assign(&st->wev, m->loop->base, fd, EV_WRITE | EV_PERSIST,
+                 on_writable, m);
+    st->dirty = true;
+}
+
+static int stream_adopt(struct rotor_scope *m, int fd)
+{
+    if (!m->kind_data && !stream_new(m))
+        return rotor__error("%s: out of memory for a stream", m->type->name);
+    rotor__stream_set_fd(m, fd);
+    return 0;
+}
+
+static int stream_apply(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    if (!st)
+        return 0;           /* no socket yet: nothing to watch */
+    st->dirty = true;       /* a new state: a new expectation */
+    st->scan = 0;
+    st->eof_told = false;
+    st->error_told = false;
+    settle_io(m);
+    return 0;
+}
+
+static void stream_release(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    if (!st)
+        return;
+    rotor__stream_cancel_connect(m);
+    if (st->fd >= 0) {
+        /* Last chance for output the machine wrote before ending. */
+        if (!st->connecting && !st->writing)
+            write_some(st);
+        if (st->reading)
+            event_del(&st->rev);
+        if (st->writing)
+            event_del(&st->wev);
+        close(st->fd);
+    }
+    evbuffer_free(st->in);
+    evbuffer_free(st->out);
+    free(st);
+    m->kind_data = NULL;
+}
+
+const struct rotor__kind_ops rotor__stream_ops = {
+    .apply = stream_apply,
+    .release = stream_release,
+    .after = settle_io,
+    .internal = stream_internal,
+    .adopt = stream_adopt,
+};
+
+/* ---- the public API --------------------------------------------------- */
+
+int rotor_stream_attach(rotor_scope *s, int fd)
+{
+    if (!s || s->type->kind != ROTOR_KIND_STREAM)
+        return rotor__error("rotor_stream_attach: not a stream machine");
+    if (fd < 0)
+        return rotor__error("rotor_stream_attach: bad descriptor %d", fd);
+    struct rotor__stream *st = s->kind_data;
+    if (st && st->fd >= 0)
+        return rotor__error("rotor_stream_attach: %s has a socket already",
+                            s->type->name);
+    if (stream_adopt(s, fd) < 0)
+        return -1;
+    if (s->state >= 0 && !s->busy)
+        settle_io(s);
+    return 0;
+}
+
+/* The stream of s, created empty if needed (for writes before connect). */
+struct rotor__stream *rotor__stream_get(rotor_scope *s)
+{
+    if (!s || s->type->kind != ROTOR_KIND_STREAM)
+        return NULL;
+    if (!s->kind_data)
+        stream_new(s);
+    return s->kind_data;
+}
+
+int rotor_stream_fd(rotor_scope *s)
+{
+    struct rotor__stream *st = stream_of(s);
+    return st ? st->fd : -1;
+}
+
+struct evbuffer *rotor_stream_input(rotor_scope *s)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+    return st ? st->in : NULL;
+}
+
+struct evbuffer *rotor_stream_output(rotor_scope *s)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+    return st ? st->out : NULL;
+}
+
+size_t rotor_stream_input_length(rotor_scope *s)
+{
+    struct rotor__stream *st = stream_of(s);
+    return st ? evbuffer_get_length(st->in) : 0;
+}
+
+const char *rotor_stream_peek(rotor_scope *s, size_t n)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (!st || evbuffer_get_length(st->in) < n || n > SSIZE_MAX)
+        return NULL;
+    return (const char *)evbuffer_pullup(st->in, (ssize_t)n);
+}
+
+static void input_consumed(struct rotor__stream *st)
+{
+    st->scan = 0;       /* offsets moved: search again from the start */
+}
+
+size_t rotor_stream_read(rotor_scope *s, void *buf, size_t n)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (!st)
+        return 0;
+    int got = evbuffer_remove(st->in, buf, n);
+    input_consumed(st);
+    return got > 0 ? (size_t)got : 0;
+}
+
+void rotor_stream_consume(rotor_scope *s, size_t n)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (!st)
+        return;
+    evbuffer_drain(st->in, n);
+    input_consumed(st);
+}
+
+int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+
+    if (!st)
+        return rotor__error("rotor_stream_write: not a stream machine");
+    if (st->failed)
+        return rotor__error("rotor_stream_write: the stream has failed");
+    if (evbuffer_add(st->out, data, n) < 0)
+        return rotor__error("rotor_stream_write: out of memory");
+    return 0;
+}
+
+int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+    va_list ap;
+
+    if (!st || st->failed)
+        return rotor__error("rotor_stream_printf: no usable stream");
+    va_start(ap, fmt);
+    int r = evbuffer_add_vprintf(st->out, fmt, ap);
+    va_end(ap);
+    return r < 0 ? rotor__error("rotor_stream_printf: out of memory") : 0;
+}
+
+size_t rotor_stream_echo(rotor_scope *s, size_t n)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (!st || st->failed)
+        return 0;
+    int moved = evbuffer_remove_buffer(st->in, st->out, n);
+    input_consumed(st);
+    return moved > 0 ? (size_t)moved : 0;
+}
+
+void rotor_stream_shutdown(rotor_scope *s)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (st)
+        st->shut_pending = true;
+}

@@ -1,6 +1,6 @@
-/* echo-server.h: the data of the echo server's machines (grammars/echo.rsm). */
-#ifndef ECHO_SERVER_H
-#define ECHO_SERVER_H
+/* echo-raw-data.h: the data of the echo server's machines (grammars/echo-raw.rsm). */
+#ifndef ECHO_RAW_DATA_H
+#define ECHO_RAW_DATA_H
 
 #include <stddef.h>
 

@@ -1,0 +1,222 @@
+/*
+ * connect.c: outgoing connections of stream machines.  Numeric addresses
+ * connect at once; names go through evdns (one evdns_base per loop, made
+ * on first use) so the loop never blocks in getaddrinfo().  Each address
+ * the name gave is tried in turn until one connects.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/util.h>
+
+#include "rotor-internal.h"
+#include "stream-internal.h"
+
+struct rotor__connect {
+    struct rotor_loop *loop;
+    rotor_ref ref;
+    struct evutil_addrinfo *list, *next;
+    struct evdns_getaddrinfo_request *req;
+    bool detached;          /* the machine ended while resolving */
+};
+
+static void connect_free(struct rotor__connect *c)
+{
+    if (c->list)
+        evutil_freeaddrinfo(c->list);
+    free(c);
+}
+
+/* Starts connecting to the next address; returns 0, or the last errno
+ * when none is left. */
+static int try_next(struct rotor_scope *m, struct rotor__connect *c, int err)
+{
+    struct rotor__stream *st = m->kind_data;
+
+    while (c->next) {
+        struct evutil_addrinfo *ai = c->next;
+        c->next = ai->ai_next;
+        int fd = socket(ai->ai_family,
+                        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+            errno == EINPROGRESS) {
+            rotor__stream_set_fd(m, fd);
+            st->connecting = true;
+            return 0;
+        }
+        err = errno;
+        close(fd);
+    }
+    return err ? err : EHOSTUNREACH;
+}
+
+static void drop_socket(struct rotor__stream *st)
+{
+    if (st->reading)
+        event_del(&st->rev);
+    if (st->writing)
+        event_del(&st->wev);
+    st->reading = st->writing = false;
+    if (st->fd >= 0)
+        close(st->fd);
+    st->fd = -1;
+}
+
+void rotor__stream_connect_failed(struct rotor_scope *m, int err)
+{
+    struct rotor__stream *st = m->kind_data;
+    struct rotor__connect *c = st->connect;
+
+    drop_socket(st);
+    if (c && try_next(m, c, err) == 0) {
+        rotor__stream_refresh(m);
+        return;
+    }
+    st->connecting = false;
+    rotor__stream_fail(m, err);
+}
+
+/* Both paths (numeric, resolved) end here with an address list. */
+static void start(struct rotor_scope *m, struct rotor__connect *c)
+{
+    struct rotor__stream *st = m->kind_data;
+    int err;
+
+    c->next = c->list;
+    err = try_next(m, c, 0);
+    if (err) {
+        st->connecting = false;
+        rotor__stream_fail(m, err);
+        return;
+    }
+    rotor__stream_refresh(m);
+}
+
+static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+    struct rotor__connect *c = arg;
+
+    c->req = NULL;
+    if (c->detached || result == EVUTIL_EAI_CANCEL) {
+        if (res)
+            evutil_freeaddrinfo(res);
+        if (c->detached)
+            connect_free(c);
+        return;
+    }
+    struct rotor_scope *m = rotor__table_get(&c->loop->table, c->ref);
+    if (!m) {
+        if (res)
+            evutil_freeaddrinfo(res);
+        return;     /* released: c is freed by release */
+    }
+    if (result != 0 || !res) {
+        struct rotor__stream *st = m->kind_data;
+        st->connecting = false;
+        rotor__stream_fail(m, EHOSTUNREACH);
+    } else {
+        c->list = res;
+        start(m, c);
+    }
+    rotor__drain(c->loop);
+}
+
+static struct evdns_base *loop_dns(struct rotor_loop *loop)
+{
+    if (!loop->dns)
+        loop->dns = evdns_base_new(loop->base,
+                                   EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                   EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    return loop->dns;
+}
+
+void rotor__dns_free(struct rotor_loop *loop)
+{
+    if (loop->dns)
+        evdns_base_free(loop->dns, 0);
+    loop->dns = NULL;
+}
+
+static void hints_for_stream(struct evutil_addrinfo *hints, int flags)
+{
+    memset(hints, 0, sizeof *hints);
+    hints->ai_family = AF_UNSPEC;
+    hints->ai_socktype = SOCK_STREAM;
+    hints->ai_protocol = IPPROTO_TCP;
+    hints->ai_flags = flags;
+}
+
+static int resolve(struct rotor_scope *m, struct rotor__connect *c,
+                   const char *host, const char *port)
+{
+    struct evutil_addrinfo hints;
+    struct evdns_base *dns = loop_dns(m->loop);
+
+    if (!dns)
+        return rotor__error("rotor_stream_connect: cannot start evdns");
+    hints_for_stream(&hints, EVUTIL_AI_ADDRCONFIG);
+    /* NULL when the callback has run already (an answer from
+     * /etc/hosts, or an immediate failure). */
+    c->req = evdns_getaddrinfo(dns, host, port, &hints, on_resolved, c);
+    return 0;
+}
+
+int rotor_stream_connect(rotor_scope *s, const char *host, const char *port)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+    struct evutil_addrinfo hints, *list = NULL;
+
+    if (!st)
+        return rotor__error("rotor_stream_connect: not a stream machine");
+    if (st->fd >= 0 || st->connect)
+        return rotor__error("rotor_stream_connect: %s is connected already",
+                            s->type->name);
+    struct rotor__connect *c = calloc(1, sizeof *c);
+    if (!c)
+        return rotor__error("rotor_stream_connect: out of memory");
+    c->loop = s->loop;
+    c->ref = s->ref;
+    st->connect = c;
+    st->connecting = true;
+    st->failed = st->error_told = false;
+    hints_for_stream(&hints, EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV);
+    if (evutil_getaddrinfo(host, port, &hints, &list) == 0) {
+        c->list = list;
+        start(s, c);
+        return 0;
+    }
+    if (resolve(s, c, host, port) < 0) {
+        st->connect = NULL;
+        st->connecting = false;
+        connect_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+void rotor__stream_cancel_connect(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+    struct rotor__connect *c = st->connect;
+
+    if (!c)
+        return;
+    st->connect = NULL;
+    if (c->req) {
+        c->detached = true;     /* on_resolved frees it */
+        evdns_getaddrinfo_cancel(c->req);
+        return;
+    }
+    connect_free(c);
+}

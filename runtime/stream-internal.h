@@ -1,0 +1,48 @@
+/*
+ * stream-internal.h: the state of a stream machine's socket, shared by
+ * stream.c (buffers, expectations) and connect.c (outgoing connections).
+ */
+#ifndef ROTOR_STREAM_INTERNAL_H
+#define ROTOR_STREAM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event_struct.h>
+
+struct evbuffer;
+struct rotor__connect;
+
+struct rotor__stream {
+    int fd;
+    struct evbuffer *in, *out;
+    struct event rev, wev;
+    bool reading, writing;      /* rev / wev are added */
+    bool is_socket;             /* sendmsg(MSG_NOSIGNAL) works */
+    bool eof, failed;
+    bool eof_told, error_told;  /* reported once per state */
+    bool shut_pending;          /* shutdown(SHUT_WR) once output is sent */
+    bool connecting;
+    bool check_queued;
+    bool dirty;                 /* the expectation must be looked at */
+    int err;
+    size_t scan;                /* delimiter search resumes here */
+    size_t seen_in, seen_out;   /* lengths at the last evaluation */
+    struct rotor__connect *connect;
+};
+
+/* The stream of s (created without a socket if needed), or NULL when s
+ * is not a stream machine. */
+struct rotor__stream *rotor__stream_get(rotor_scope *s);
+/* Gives the stream its descriptor (made non-blocking). */
+void rotor__stream_set_fd(struct rotor_scope *m, int fd);
+/* Marks the stream failed with err: `error` follows. */
+void rotor__stream_fail(struct rotor_scope *m, int err);
+/* Interest and expectation must be looked at again. */
+void rotor__stream_refresh(struct rotor_scope *m);
+/* The connection attempt failed: tries the next address, or fails. */
+void rotor__stream_connect_failed(struct rotor_scope *m, int err);
+/* Stops a pending resolution or connection (the machine is ending). */
+void rotor__stream_cancel_connect(struct rotor_scope *m);
+
+#endif
