@@ -196,9 +196,11 @@ static size_t read_some(struct rotor__stream *st, size_t room)
             break;
         }
         struct iovec iov[2];
+        size_t cap = READ_CHUNK;    /* extents may be larger: stay bounded */
         for (int i = 0; i < n; i++) {
             iov[i].iov_base = vec[i].iov_base;
-            iov[i].iov_len = vec[i].iov_len;
+            iov[i].iov_len = vec[i].iov_len < cap ? vec[i].iov_len : cap;
+            cap -= iov[i].iov_len;
         }
         ssize_t got = readv(st->fd, iov, n);
         if (got <= 0) {
@@ -210,8 +212,8 @@ static size_t read_some(struct rotor__stream *st, size_t room)
             break;
         }
         for (int i = 0; i < n; i++) {
-            size_t take = (size_t)got < vec[i].iov_len ? (size_t)got
-                                                        : vec[i].iov_len;
+            size_t take = (size_t)got < iov[i].iov_len ? (size_t)got
+                                                        : iov[i].iov_len;
             vec[i].iov_len = take;
             got -= (ssize_t)take;
         }
@@ -379,16 +381,17 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct rotor_scope *m = arg;
     struct rotor__stream *st = m->kind_data;
+    struct rotor_loop *loop = m->loop;
 
     if (st->connecting) {
-        finish_connect(m);
+        finish_connect(m);      /* m may be gone after this */
     } else {
         write_some(st);
         st->dirty = true;
         update_interest(m);
         queue_check(m);
     }
-    rotor__drain(m->loop);
+    rotor__drain(loop);
 }
 
 /* ---- attaching, kind operations ----------------------------------------- */

@@ -56,20 +56,29 @@ same "$WORK/long.expected" "$WORK/long.out" "line over 64 KiB"
 pass "a line over 64 KiB is refused and the connection closed"
 
 # A client that sends without ever reading: the server stops reading
-# once its output backs up, so its memory stays bounded.
+# once its output backs up, so it takes in only a few MiB of the 64 MiB
+# and its memory stays bounded.  (Resident memory is not compared under a
+# sanitizer, whose allocator keeps freed memory in quarantine.)
 rss_kib() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$SERVER_PID/status"; }
+read_bytes() { sed -n 's/^rchar: *//p' "/proc/$SERVER_PID/io"; }
 before=$(rss_kib)
+read_before=$(read_bytes)
 yes 'no one reads this line' | head -c 67108864 |
     "$SOCAT" -u -b 65536 - "TCP:127.0.0.1:$PORT" 2>/dev/null &
 hog=$!
 sleep 3
 after=$(rss_kib)
+taken=$(( $(read_bytes) - read_before ))
 kill "$hog" 2>/dev/null
 wait "$hog" 2>/dev/null
+[ "$taken" -lt 16777216 ] ||
+    fail "the server read $taken bytes from a client that never reads"
 grown=$((after - before))
-[ "$grown" -lt 16384 ] ||
-    fail "memory grew by $grown KiB for a client that never reads"
-pass "a client that never reads costs $grown KiB"
+if [ -z "${ROTOR_SANITIZER:-}" ]; then
+    [ "$grown" -lt 16384 ] ||
+        fail "memory grew by $grown KiB for a client that never reads"
+fi
+pass "a client that never reads: $taken bytes taken, $grown KiB grown"
 
 # Still serving, and a clean exit on SIGTERM.
 printf 'still here\n' >"$WORK/last"

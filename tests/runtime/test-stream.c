@@ -1,0 +1,571 @@
+/*
+ * test-stream.c: stream machines on real sockets: every expectation,
+ * delimiters split at every byte position, limits, half-close, peer
+ * reset, idle timeout, connect refused / timed out / by name, listeners
+ * with a full machine table, and many connections at once.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <rotor/rotor.h>
+
+#include "stream-test.h"
+#include "machines/streams.h"
+
+static struct rotor_loop *loop;
+static struct probe_log plog, listener_log;
+
+/* ---- the probes' actions ------------------------------------------------- */
+
+void probe_note(struct probe *p, const char *word, long n)
+{
+    struct probe_log *l = p->log;
+    int w = n >= 0 ? snprintf(l->text + l->len, sizeof l->text - l->len,
+                              "%s%s:%ld", l->len ? " " : "", word, n)
+                   : snprintf(l->text + l->len, sizeof l->text - l->len,
+                              "%s%s", l->len ? " " : "", word);
+    if (w > 0 && (size_t)w < sizeof l->text - l->len)
+        l->len += (size_t)w;
+}
+
+void probe_attach(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+
+    self->log = seed ? seed->log : &listener_log;
+    if (seed && seed->fd >= 0)
+        ck_assert_int_eq(rotor_stream_attach(s, seed->fd), 0);
+}
+
+void probe_attach_and_write(struct probe *self, rotor_scope *s,
+                            const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+    char chunk[4096];
+
+    probe_attach(self, s, ev);
+    memset(chunk, 'w', sizeof chunk);
+    for (size_t left = seed->write_bytes; left > 0;) {
+        size_t n = left < sizeof chunk ? left : sizeof chunk;
+        ck_assert_int_eq(rotor_stream_write(s, chunk, n), 0);
+        left -= n;
+    }
+}
+
+void probe_connect(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+
+    self->log = seed->log;
+    if (rotor_stream_connect(s, seed->host, seed->port) < 0)
+        probe_note(self, "connect-refused-at-once", -1);
+}
+
+void probe_destroy(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->destroyed++;
+}
+
+void take_input(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_log *l = self->log;
+    size_t n = rotor_event_size(ev);
+
+    ck_assert_uint_le(l->data_len + n, sizeof l->data);
+    ck_assert_uint_eq(rotor_stream_read(s, l->data + l->data_len, n), n);
+    l->data_len += n;
+    l->inputs++;
+    probe_note(self, "input", (long)n);
+}
+
+void note_limit(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->limits++;
+    probe_note(self, "limit", (long)rotor_event_size(ev));
+}
+
+void note_eof(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->eofs++;
+    probe_note(self, "eof", (long)rotor_stream_input_length(s));
+}
+
+void note_error(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->errors++;
+    self->log->last_errno = rotor_event_error(ev);
+    probe_note(self, "error", -1);
+}
+
+void note_flushed(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->flushed++;
+    probe_note(self, "flushed", -1);
+}
+
+void note_timeout(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->timeouts++;
+    probe_note(self, "timeout", -1);
+}
+
+void note_connected(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->connected++;
+    probe_note(self, "connected", -1);
+}
+
+void answer_pong(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    take_input(self, s, ev);
+    rotor_stream_printf(s, "pong\n");
+    rotor_stream_shutdown(s);
+}
+
+void listener_start(void *self, rotor_scope *s, const rotor_event *ev)
+{
+}
+
+void note_accepted(void *self, rotor_scope *s, const rotor_event *ev)
+{
+    const rotor_ref *child = rotor_event_data(ev);
+
+    ck_assert_uint_ne(child->gen, 0);
+    ck_assert(rotor_alive(rotor_scope_loop(s), *child));
+    listener_log.inputs++;
+}
+
+void note_spawn_failed(void *self, rotor_scope *s, const rotor_event *ev)
+{
+    listener_log.errors++;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void setup(void)
+{
+    struct rotor_config cfg;
+
+    signal(SIGPIPE, SIG_DFL);   /* a write to a reset peer must not kill us */
+    rotor_config_init(&cfg);
+    cfg.trace = 0;
+    loop = rotor_loop_new(&cfg);
+    ck_assert_ptr_nonnull(loop);
+    memset(&plog, 0, sizeof plog);
+    memset(&listener_log, 0, sizeof listener_log);
+}
+
+static void teardown(void)
+{
+    rotor_loop_free(loop);
+    loop = NULL;
+}
+
+static void socket_pair(int sv[2])
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void put(int fd, const void *data, size_t n)
+{
+    ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+}
+
+/* Runs the loop's callbacks that are ready, a few rounds. */
+static void spin(int rounds)
+{
+    for (int i = 0; i < rounds; i++)
+        event_base_loop(rotor_loop_base(loop), EVLOOP_NONBLOCK);
+}
+
+static rotor_ref spawn_probe(const struct rotor_machine_type *t,
+                             struct probe_seed *seed)
+{
+    rotor_ref r = rotor_spawn(loop, t, seed);
+    ck_assert_uint_ne(r.gen, 0);
+    return r;
+}
+
+/* ---- expectations -------------------------------------------------------- */
+
+START_TEST(line_whole)
+{
+    int sv[2];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&line_probe_machine, &seed);
+    put(sv[1], "abc\nde\n\nrest", 12);
+    shutdown(sv[1], SHUT_WR);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:4 input:3 input:1 eof:4");
+    ck_assert_int_eq(plog.destroyed, 1);
+    close(sv[1]);
+}
+END_TEST
+
+/* The stream split at every byte position gives the same events. */
+static void split_case(const struct rotor_machine_type *t, const char *data,
+                       const char *expected)
+{
+    size_t len = strlen(data);
+
+    for (size_t cut = 0; cut <= len; cut++) {
+        int sv[2];
+        memset(&plog, 0, sizeof plog);
+        socket_pair(sv);
+        struct probe_seed seed = { .fd = sv[0], .log = &plog };
+        spawn_probe(t, &seed);
+        put(sv[1], data, cut);
+        spin(3);
+        put(sv[1], data + cut, len - cut);
+        shutdown(sv[1], SHUT_WR);
+        ck_assert_int_eq(rotor_loop_run(loop), 0);
+        ck_assert_msg(strcmp(plog.text, expected) == 0,
+                      "cut at %zu: got \"%s\", want \"%s\"", cut, plog.text,
+                      expected);
+        close(sv[1]);
+    }
+}
+
+START_TEST(line_split_everywhere)
+{
+    split_case(&line_probe_machine, "one\ntwo\nthree\n",
+               "input:4 input:4 input:6 eof:0");
+}
+END_TEST
+
+START_TEST(until_split_everywhere)
+{
+    split_case(&until_probe_machine, "GET / HTTP/1.1\r\n\r\nX\r\n\r\r\n\r\n\r\n",
+               "input:18 input:8 eof:2");
+}
+END_TEST
+
+START_TEST(bytes_split_everywhere)
+{
+    split_case(&bytes_probe_machine, "abcdefgh", "input:3 input:3 eof:2");
+}
+END_TEST
+
+START_TEST(line_limit)
+{
+    int sv[2];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&line_probe_machine, &seed);
+    put(sv[1], "short\n0123456789abcdefXYZ\n", 26);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:6 limit:20");
+    close(sv[1]);
+}
+END_TEST
+
+/* A peer that sends far more than the limit: reading stops near it. */
+START_TEST(limit_bounds_memory)
+{
+    int sv[2];
+    char junk[65536];
+    socket_pair(sv);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&until_probe_machine, &seed);
+    memset(junk, 'j', sizeof junk);
+    ssize_t sent = write(sv[1], junk, sizeof junk);
+    ck_assert_int_gt(sent, 64);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_int_eq(plog.limits, 1);
+    /* At most one read of 16 KiB beyond the 64-byte maximum was taken. */
+    ck_assert_msg(strncmp(plog.text, "limit:", 6) == 0, "%s", plog.text);
+    ck_assert_int_le(atoi(plog.text + 6), 64 + 16384);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(flush_to_slow_reader)
+{
+    int sv[2];
+    char buf[65536];
+    size_t got = 0, want = 4u << 20;
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .write_bytes = want, .log = &plog };
+    spawn_probe(&flush_probe_machine, &seed);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    while (plog.flushed == 0 && plog.errors == 0) {
+        spin(1);
+        ssize_t n = read(sv[1], buf, sizeof buf);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    for (ssize_t n; (n = read(sv[1], buf, sizeof buf)) > 0;)
+        got += (size_t)n;
+    ck_assert_str_eq(plog.text, "flushed");
+    ck_assert_uint_eq(got, want);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(half_close_flushes_answer)
+{
+    int sv[2];
+    char buf[64];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&pong_probe_machine, &seed);
+    put(sv[1], "ping\n", 5);
+    shutdown(sv[1], SHUT_WR);           /* the peer is done sending */
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:5 flushed eof:0");
+    ssize_t n = read(sv[1], buf, sizeof buf);
+    ck_assert_int_eq(n, 5);
+    ck_assert(memcmp(buf, "pong\n", 5) == 0);
+    ck_assert_int_eq(read(sv[1], buf, sizeof buf), 0);   /* we shut down too */
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(idle_timeout)
+{
+    int sv[2];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&idle_probe_machine, &seed);
+    put(sv[1], "par", 3);               /* no full line: still idle */
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "timeout");
+    close(sv[1]);
+}
+END_TEST
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+static int tcp_listener(int backlog, char *port, size_t port_size)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(fd, backlog), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    snprintf(port, port_size, "%u", ntohs(a.sin_port));
+    return fd;
+}
+
+static int tcp_connect(const char *port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)atoi(port)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+START_TEST(peer_reset_mid_write)
+{
+    char port[16];
+    int lfd = tcp_listener(4, port, sizeof port);
+    int client = tcp_connect(port);
+    int server = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(server, 0);
+    struct probe_seed seed = { .fd = server, .write_bytes = 32u << 20,
+                               .log = &plog };
+    spawn_probe(&flush_probe_machine, &seed);
+    spin(3);
+    /* Close with unread data and linger 0: the kernel sends a reset. */
+    struct linger lg = { 1, 0 };
+    setsockopt(client, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(client);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "error");
+    ck_assert_int_eq(plog.errors, 1);
+    ck_assert(plog.last_errno == ECONNRESET || plog.last_errno == EPIPE);
+    close(lfd);
+}
+END_TEST
+
+static void run_connect(const char *host, const char *port)
+{
+    struct probe_seed seed = { .fd = -1, .host = host, .port = port,
+                               .log = &plog };
+    spawn_probe(&connect_probe_machine, &seed);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_int_eq(plog.destroyed, 1);
+}
+
+START_TEST(connect_numeric)
+{
+    char port[16];
+    int lfd = tcp_listener(4, port, sizeof port);
+    run_connect("127.0.0.1", port);
+    ck_assert_str_eq(plog.text, "connected");
+    close(lfd);
+}
+END_TEST
+
+START_TEST(connect_by_name)
+{
+    char port[16];
+    int lfd = tcp_listener(4, port, sizeof port);
+    run_connect("localhost", port);     /* evdns, from /etc/hosts */
+    ck_assert_str_eq(plog.text, "connected");
+    close(lfd);
+}
+END_TEST
+
+START_TEST(connect_refused)
+{
+    char port[16];
+    close(tcp_listener(1, port, sizeof port));  /* a port nobody holds */
+    run_connect("127.0.0.1", port);
+    ck_assert_str_eq(plog.text, "error");
+    ck_assert_int_eq(plog.last_errno, ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(connect_timeout)
+{
+    char port[16];
+    int lfd = tcp_listener(0, port, sizeof port);
+    int fill[4];
+    /* Fill the accept queue; the next SYN is dropped and retried. */
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)atoi(port)),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    run_connect("127.0.0.1", port);
+    ck_assert_str_eq(plog.text, "timeout");
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+}
+END_TEST
+
+/* ---- listeners ------------------------------------------------------------ */
+
+START_TEST(table_full)
+{
+    struct rotor_config cfg;
+    char port[16], buf[16];
+
+    rotor_loop_free(loop);
+    rotor_config_init(&cfg);
+    cfg.trace = 0;
+    cfg.max_machines = 2;       /* the listener and one connection */
+    loop = rotor_loop_new(&cfg);
+    int lfd = tcp_listener(16, port, sizeof port);
+    rotor_ref l = rotor_listen(loop, &probe_listener_machine, lfd, NULL);
+    ck_assert_uint_ne(l.gen, 0);
+    int a = tcp_connect(port);
+    int b = tcp_connect(port);
+    for (int i = 0; i < 50 && listener_log.inputs + listener_log.errors < 2; i++) {
+        spin(1);
+        usleep(1000);
+    }
+    ck_assert_int_eq(listener_log.inputs, 1);   /* accepted */
+    ck_assert_int_eq(listener_log.errors, 1);   /* spawn_failed */
+    ck_assert_uint_eq(rotor_loop_machines(loop), 2);
+    /* The refused client sees its socket closed. */
+    struct pollfd p = { b, POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, 1000), 1);
+    ck_assert_int_eq(read(b, buf, sizeof buf), 0);
+    close(a);
+    close(b);
+}
+END_TEST
+
+/* 1,000 clients, each sends a line; all of them are read. */
+START_TEST(thousand_connections)
+{
+    enum { N = 1000 };
+    static int fds[N];
+    char port[16];
+    struct rlimit rl;
+
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2 * N + 64) {
+        rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    ck_assert_uint_ge(rl.rlim_cur, 2 * N + 64);
+    int lfd = tcp_listener(N, port, sizeof port);
+    rotor_ref l = rotor_listen(loop, &probe_listener_machine, lfd, NULL);
+    ck_assert_uint_ne(l.gen, 0);
+    for (int i = 0; i < N; i++) {
+        fds[i] = tcp_connect(port);
+        put(fds[i], "hello\n", 6);
+        if (i % 64 == 63)
+            spin(2);            /* accept as they come, like a server */
+    }
+    for (int i = 0; i < 2000 && listener_log.inputs + listener_log.errors < N * 2; i++) {
+        spin(1);
+        if (listener_log.inputs >= N && listener_log.data_len >= N * 6u)
+            break;
+    }
+    ck_assert_int_eq(listener_log.inputs, N + N);   /* accepts + lines */
+    ck_assert_uint_eq(listener_log.data_len, N * 6u);
+    ck_assert_uint_eq(rotor_loop_machines(loop), N + 1);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+}
+END_TEST
+
+static Suite *stream_suite(void)
+{
+    Suite *s = suite_create("stream");
+    TCase *t = tcase_create("expect");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 30);
+    tcase_add_test(t, line_whole);
+    tcase_add_test(t, line_split_everywhere);
+    tcase_add_test(t, until_split_everywhere);
+    tcase_add_test(t, bytes_split_everywhere);
+    tcase_add_test(t, line_limit);
+    tcase_add_test(t, limit_bounds_memory);
+    tcase_add_test(t, flush_to_slow_reader);
+    tcase_add_test(t, half_close_flushes_answer);
+    tcase_add_test(t, idle_timeout);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("tcp");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 30);
+    tcase_add_test(t, peer_reset_mid_write);
+    tcase_add_test(t, connect_numeric);
+    tcase_add_test(t, connect_by_name);
+    tcase_add_test(t, connect_refused);
+    tcase_add_test(t, connect_timeout);
+    tcase_add_test(t, table_full);
+    tcase_add_test(t, thousand_connections);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(stream_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
