@@ -142,7 +142,6 @@ void rotor__end(struct rotor_scope *m, bool error)
         m->type->destroy(m->data, m, &ev);
         leave_user(m, prev);
     }
-    rotor__async_release(m);    /* its futures and notifiers (future.c) */
     ops_of(m->type)->release(m);
     rotor__table_release(&loop->table, m);
     free(m);
