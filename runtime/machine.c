@@ -271,6 +271,8 @@ static void start(struct rotor_scope *m, void *seed)
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "spawned in");
     settle(m, to);
+    if (to != ROTOR_DONE && to != ROTOR_ERROR && ops_of(t)->after)
+        ops_of(t)->after(m);
 }
 
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,

@@ -18,6 +18,7 @@ struct rotor__stream {
     struct evbuffer *in, *out;
     struct event rev, wev;
     bool reading, writing;      /* rev / wev are added */
+    bool write_blocked;         /* the kernel refused bytes: wait for wev */
     bool is_socket;             /* sendmsg(MSG_NOSIGNAL) works */
     bool eof, failed;
     bool eof_told, error_told;  /* reported once per state */

@@ -65,22 +65,45 @@ static size_t input_needed(const struct rotor_state_info *st)
     return st->expect_size == 0 ? 1 : st->expect_size;
 }
 
+/* The common case: the input is one contiguous extent (a request or a
+ * line that arrived in one read).  memchr/memmem there cost a fraction of
+ * evbuffer_search().  Returns 1 and sets *at when decided, 0 when the
+ * input spans several extents. */
+static int find_in_first_extent(struct rotor__stream *st, const char *d,
+                                size_t dlen, size_t len, ssize_t *at)
+{
+    struct evbuffer_iovec v;
+
+    if (evbuffer_peek(st->in, -1, NULL, &v, 1) != 1 || v.iov_len != len)
+        return 0;
+    const char *base = v.iov_base;
+    const char *hit = dlen == 1
+        ? memchr(base + st->scan, d[0], len - st->scan)
+        : memmem(base + st->scan, len - st->scan, d, dlen);
+    *at = hit ? hit - base : -1;
+    return 1;
+}
+
 /* Looks for the delimiter from where the last search stopped.  Returns
  * its offset, or -1 (and remembers where to resume). */
 static ssize_t find_delim(struct rotor__stream *st, const char *d, size_t dlen)
 {
     size_t len = evbuffer_get_length(st->in);
     struct evbuffer_ptr from, at;
+    ssize_t found;
 
     if (len < dlen)
         return -1;
     if (st->scan > len - dlen)
         st->scan = len - dlen;
-    if (evbuffer_ptr_set(st->in, &from, st->scan, EVBUFFER_PTR_SET) < 0)
-        return -1;
-    at = evbuffer_search(st->in, d, dlen, &from);
-    if (at.pos >= 0)
-        return at.pos;
+    if (!find_in_first_extent(st, d, dlen, len, &found)) {
+        if (evbuffer_ptr_set(st->in, &from, st->scan, EVBUFFER_PTR_SET) < 0)
+            return -1;
+        at = evbuffer_search(st->in, d, dlen, &from);
+        found = at.pos;
+    }
+    if (found >= 0)
+        return found;
     st->scan = len - dlen + 1;  /* a split delimiter starts after this */
     return -1;
 }
@@ -167,8 +190,11 @@ static void update_interest(struct rotor_scope *m)
                 wants_input(info->expect) &&
                 evbuffer_get_length(st->in) < input_needed(info) &&
                 evbuffer_get_length(st->out) <= ROTOR_STREAM_HIGH_WATER;
+    /* Write interest only once the kernel refused bytes: toggling it
+     * around every answer would cost two epoll_ctl per message. */
     bool write = st->fd >= 0 && !st->failed &&
-                 (st->connecting || evbuffer_get_length(st->out) > 0);
+                 (st->connecting ||
+                  (st->write_blocked && evbuffer_get_length(st->out) > 0));
 
     set_event(st, &st->rev, &st->reading, read);
     set_event(st, &st->wev, &st->writing, write);
@@ -265,6 +291,7 @@ static void write_some(struct rotor__stream *st)
         if ((size_t)put < want)
             break;              /* the socket buffer is full: wait */
     }
+    st->write_blocked = evbuffer_get_length(st->out) > 0;
     if (st->shut_pending && !st->failed && evbuffer_get_length(st->out) == 0) {
         shutdown(st->fd, SHUT_WR);
         st->shut_pending = false;
@@ -335,6 +362,24 @@ static void send_output(struct rotor_scope *m)
         queue_check(m);
 }
 
+/* Can looking at the expectation now give an event?  Not when it wants
+ * input and none is buffered (the common case after a request is
+ * answered): then the output can go at once, without a queued check. */
+static bool may_give_event(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+    uint8_t expect = state_info(m)->expect;
+
+    if (!changed(m))
+        return false;
+    if (wants_input(expect) && !st->eof && !st->failed && !st->connecting &&
+        evbuffer_get_length(st->in) == 0) {
+        remember(st);
+        return false;
+    }
+    return true;
+}
+
 /* After actions ran.  If the expectation may give another event (input
  * left in the buffer: pipelined lines or requests), look at it first and
  * send later, so all the answers of one read leave in one write: fewer
@@ -345,11 +390,12 @@ static void settle_io(struct rotor_scope *m)
 
     if (!st)
         return;
-    update_interest(m);
-    if (changed(m))
+    if (may_give_event(m)) {
+        update_interest(m);
         queue_check(m);
-    else
+    } else {
         send_output(m);
+    }
 }
 
 static void stream_internal(struct rotor_scope *m, int kind)
@@ -488,8 +534,7 @@ static int stream_apply(struct rotor_scope *m)
     st->scan = 0;
     st->eof_told = false;
     st->error_told = false;
-    settle_io(m);
-    return 0;
+    return 0;               /* the `after` hook that follows does the I/O */
 }
 
 static void stream_release(struct rotor_scope *m)
