@@ -23,7 +23,7 @@
 #include <rotor/rotor.h>
 
 #include "echo-raw-data.h"
-#include "echo-raw.h"
+#include "echo-raw-machines.h"
 #include "listen-addr.h"
 
 /* ---- echo_acceptor ------------------------------------------------------ */

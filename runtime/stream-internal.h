@@ -20,6 +20,7 @@ struct rotor__stream {
     bool reading, writing;      /* rev / wev are added */
     bool write_blocked;         /* the kernel refused bytes: wait for wev */
     bool is_socket;             /* sendmsg(MSG_NOSIGNAL) works */
+    bool unwatchable;           /* a regular file: always ready */
     bool eof, failed;
     bool eof_told, error_told;  /* reported once per state */
     bool shut_pending;          /* shutdown(SHUT_WR) once output is sent */

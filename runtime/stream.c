@@ -26,6 +26,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -170,14 +172,24 @@ static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
 
 /* ---- interest ---------------------------------------------------------- */
 
+/* Regular files and /dev/null cannot be watched (epoll says EPERM) but
+ * are always ready: such a stream activates its events by hand, once per
+ * loop turn while it wants them. */
 static void set_event(struct rotor__stream *st, struct event *e, bool *on,
                       bool want)
 {
+    if (want && st->unwatchable) {
+        event_active(e, e == &st->rev ? EV_READ : EV_WRITE, 1);
+        return;
+    }
     if (want == *on)
         return;
-    if (want)
-        event_add(e, NULL);
-    else
+    if (want && event_add(e, NULL) < 0) {
+        st->unwatchable = true;
+        event_active(e, e == &st->rev ? EV_READ : EV_WRITE, 1);
+        return;
+    }
+    if (!want)
         event_del(e);
     *on = want;
 }
@@ -354,7 +366,8 @@ static void send_output(struct rotor_scope *m)
     struct rotor__stream *st = m->kind_data;
     size_t before = evbuffer_get_length(st->out);
 
-    if (before > 0 && !st->writing && !st->connecting && st->fd >= 0)
+    if ((before > 0 || st->shut_pending) && !st->writing && !st->connecting &&
+        st->fd >= 0)
         write_some(st);
     update_interest(m);
     if (evbuffer_get_length(st->out) != before &&
@@ -494,6 +507,18 @@ static bool is_socket(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
 }
 
+/* Regular files and /dev/null: epoll refuses them (EPERM). */
+static bool is_unwatchable(int fd)
+{
+    struct stat sb;
+
+    if (fstat(fd, &sb) < 0)
+        return false;
+    return S_ISREG(sb.st_mode) ||
+           (S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 &&
+            minor(sb.st_rdev) == 3);
+}
+
 void rotor__stream_set_fd(struct rotor_scope *m, int fd)
 {
     struct rotor__stream *st = m->kind_data;
@@ -503,6 +528,7 @@ void rotor__stream_set_fd(struct rotor_scope *m, int fd)
         fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     st->fd = fd;
     st->is_socket = is_socket(fd);
+    st->unwatchable = is_unwatchable(fd);
     if (st->is_socket) {
         /* Answers leave in one write per turn (settle_io), so Nagle's
          * algorithm would only delay them; errors mean "not TCP". */
@@ -548,10 +574,9 @@ static void stream_release(struct rotor_scope *m)
         /* Last chance for output the machine wrote before ending. */
         if (!st->connecting && !st->writing)
             write_some(st);
-        if (st->reading)
-            event_del(&st->rev);
-        if (st->writing)
-            event_del(&st->wev);
+        /* Also removes events activated by hand (unwatchable files). */
+        event_del(&st->rev);
+        event_del(&st->wev);
         close(st->fd);
     }
     evbuffer_free(st->in);

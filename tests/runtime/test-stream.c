@@ -64,6 +64,13 @@ void probe_attach_and_write(struct probe *self, rotor_scope *s,
     }
 }
 
+void probe_attach_and_shut(struct probe *self, rotor_scope *s,
+                           const rotor_event *ev)
+{
+    probe_attach(self, s, ev);
+    rotor_stream_shutdown(s);
+}
+
 void probe_connect(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     struct probe_seed *seed = rotor_event_data(ev);
@@ -335,6 +342,41 @@ START_TEST(half_close_flushes_answer)
 }
 END_TEST
 
+START_TEST(half_close_with_nothing_to_send)
+{
+    int sv[2];
+    char buf[8];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&shut_probe_machine, &seed);
+    spin(3);
+    struct pollfd p = { sv[1], POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, 1000), 1);
+    ck_assert_int_eq(read(sv[1], buf, sizeof buf), 0);  /* our end of file */
+    put(sv[1], "late\n", 5);                             /* reading goes on */
+    shutdown(sv[1], SHUT_WR);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:5 eof:0");
+    close(sv[1]);
+}
+END_TEST
+
+/* Regular files cannot be watched with epoll; they are always ready. */
+START_TEST(regular_file_input)
+{
+    char path[] = "/tmp/rotor-stream-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    put(fd, "one\ntwo\nend", 11);
+    lseek(fd, 0, SEEK_SET);
+    struct probe_seed seed = { .fd = fd, .log = &plog };
+    spawn_probe(&line_probe_machine, &seed);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:4 input:4 eof:3");
+}
+END_TEST
+
 START_TEST(idle_timeout)
 {
     int sv[2];
@@ -544,6 +586,8 @@ static Suite *stream_suite(void)
     tcase_add_test(t, limit_bounds_memory);
     tcase_add_test(t, flush_to_slow_reader);
     tcase_add_test(t, half_close_flushes_answer);
+    tcase_add_test(t, half_close_with_nothing_to_send);
+    tcase_add_test(t, regular_file_input);
     tcase_add_test(t, idle_timeout);
     suite_add_tcase(s, t);
 
