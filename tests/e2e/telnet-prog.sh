@@ -6,7 +6,9 @@ echo "telnet-prog ready"
 while printf 'prog> ' && IFS= read -r line; do
     line=$(printf '%s' "$line" | tr -d '\r')
     case $line in
-    quit) echo "bye"; exit 0 ;;
+    # telnetd drops pty output still unread when the program exits:
+    # give it a moment to forward the last line.
+    quit) echo "bye"; sleep 1; exit 0 ;;
     esac
     printf 'reply: %s\n' "$line" | tr '[:lower:]' '[:upper:]'
 done
