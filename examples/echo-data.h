@@ -2,8 +2,10 @@
 #ifndef ECHO_DATA_H
 #define ECHO_DATA_H
 
+#define ECHO_MAX_LINE 65536   /* as in grammars/echo.rsm */
+
 struct echo_conn {
-    unsigned long lines;    /* echoed so far */
+    unsigned long long echoed;  /* bytes echoed so far */
 };
 
 #endif

@@ -3,14 +3,21 @@
  * (a listener and a stream connection); this file holds their actions and
  * main().  examples/echo-raw.c is the same idea on raw readiness.
  *
- *     echo-server [HOST:]PORT        (default 127.0.0.1:3000)
+ *     echo-server [--threads N] [HOST:]PORT     (default 127.0.0.1:3000)
  *
  * Port 0 picks a free port; the address actually used is printed to
  * stderr as "echo-server: listening on HOST:PORT".
+ *
+ * With --threads N (N > 1), N threads each run a loop of their own with a
+ * listening socket of their own, all bound to the same port with
+ * SO_REUSEPORT: the kernel spreads the clients, and the loops share
+ * nothing.  At exit each thread's count of clients is printed.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -19,6 +26,13 @@
 #include "echo-data.h"
 #include "echo-machines.h"
 #include "listen-addr.h"
+
+#define MAX_THREADS 256
+
+/* One per loop, its context: what that loop served. */
+struct echo_stats {
+    unsigned long clients;
+};
 
 /* ---- echo_listener ------------------------------------------------------ */
 
@@ -33,14 +47,22 @@ void refuse_client(void *self, rotor_scope *s, const rotor_event *ev)
 void echo_conn_start(struct echo_conn *self, rotor_scope *s,
                      const rotor_event *ev)
 {
-    self->lines = 0;
+    struct echo_stats *stats = rotor_scope_context(s);
+
+    self->echoed = 0;
+    stats->clients++;
 }
 
 void echo_line(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
 {
-    /* Moves the line, delimiter included, from input to output. */
-    rotor_stream_echo(s, rotor_event_size(ev));
-    self->lines++;
+    /* Moves every complete line held, delimiters included, from input to
+     * output: one transition per read rather than one per line. */
+    size_t n = rotor_stream_through_last(s, '\n');
+    /* More than the longest line allowed might hide an overlong line:
+     * then take just this one, and the expectation judges the next. */
+    if (n == 0 || n > ECHO_MAX_LINE)
+        n = rotor_event_size(ev);
+    self->echoed += rotor_stream_echo(s, n);
 }
 
 void echo_rest(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
@@ -59,52 +81,141 @@ void line_too_long(struct echo_conn *self, rotor_scope *s,
 
 /* ---- main --------------------------------------------------------------- */
 
-static void on_signal(evutil_socket_t sig, short what, void *loop)
+struct worker {
+    pthread_t          thread;
+    struct rotor_loop *loop;
+    struct echo_stats  stats;
+    int                fd, rc;
+};
+
+static struct worker workers[MAX_THREADS];
+static int nworkers = 1;
+
+/* In the first loop's thread: stop it here, the others by message. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    rotor_loop_stop(loop);
+    rotor_loop_stop(workers[0].loop);
+    for (int i = 1; i < nworkers; i++)
+        rotor_loop_stop_async(workers[i].loop);
+}
+
+static void *run_worker(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = rotor_loop_run(w->loop);
+    return NULL;
 }
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: echo-server [HOST:]PORT   (default 127.0.0.1:3000)\n");
+    fprintf(stderr, "usage: echo-server [--threads N] [HOST:]PORT"
+            "   (default 127.0.0.1:3000)\n");
     return 2;
+}
+
+/* The sockets: one, or N sharing a port (the first one's, when port 0
+ * asked the kernel to pick). */
+static int open_sockets(const char *host, const char *port)
+{
+    char err[512], real_port[16];
+
+    if (nworkers == 1) {
+        workers[0].fd = listen_addr_open(host, port, err, sizeof err);
+        if (workers[0].fd < 0) {
+            fprintf(stderr, "echo-server: %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    for (int i = 0; i < nworkers; i++) {
+        workers[i].fd = rotor_listen_socket(host, port, ROTOR_LISTEN_REUSEPORT);
+        if (workers[i].fd < 0) {
+            fprintf(stderr, "echo-server: %s\n", rotor_last_error());
+            return -1;
+        }
+        if (i == 0) {
+            snprintf(real_port, sizeof real_port, "%d",
+                     rotor_socket_port(workers[0].fd));
+            port = real_port;
+        }
+    }
+    return 0;
+}
+
+static int start_loops(void)
+{
+    for (int i = 0; i < nworkers; i++) {
+        struct rotor_config cfg;
+        rotor_config_init(&cfg);
+        cfg.context = &workers[i].stats;
+        workers[i].loop = rotor_loop_new(&cfg);
+        if (!workers[i].loop ||
+            rotor_listen(workers[i].loop, &echo_listener_machine,
+                         workers[i].fd, NULL).gen == 0) {
+            fprintf(stderr, "echo-server: %s\n", rotor_last_error());
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    char host[256], port[32], err[512], where[300];
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+    char host[256], port[32], where[300];
+    int argi = 1;
+
+    if (argc > 2 && strcmp(argv[1], "--threads") == 0) {
+        char *end;
+        long n = strtol(argv[2], &end, 10);
+        if (*end || n < 1 || n > MAX_THREADS)
+            return usage();
+        nworkers = (int)n;
+        argi = 3;
+    }
+    if (argc > argi + 1 || (argc == argi + 1 && argv[argi][0] == '-'))
         return usage();
-    if (listen_addr_parse(argc == 2 ? argv[1] : "3000", "127.0.0.1",
+    if (listen_addr_parse(argc == argi + 1 ? argv[argi] : "3000", "127.0.0.1",
                           host, sizeof host, port, sizeof port) < 0)
         return usage();
+    if (open_sockets(host, port) < 0 || start_loops() < 0)
+        return 1;
+    listen_addr_describe(workers[0].fd, where, sizeof where);
 
-    int fd = listen_addr_open(host, port, err, sizeof err);
-    if (fd < 0) {
-        fprintf(stderr, "echo-server: %s\n", err);
-        return 1;
-    }
-    listen_addr_describe(fd, where, sizeof where);
-    struct rotor_loop *loop = rotor_loop_new(NULL);
-    if (!loop) {
-        fprintf(stderr, "echo-server: %s\n", rotor_last_error());
-        return 1;
-    }
-    struct event *sigint = evsignal_new(rotor_loop_base(loop), SIGINT, on_signal, loop);
-    struct event *sigterm = evsignal_new(rotor_loop_base(loop), SIGTERM, on_signal, loop);
+    /* Signals go to this thread only, where the first loop runs. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (int i = 1; i < nworkers; i++)
+        pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    struct event_base *base = rotor_loop_base(workers[0].loop);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
 
-    rotor_ref listener = rotor_listen(loop, &echo_listener_machine, fd, NULL);
-    if (listener.gen == 0) {
-        fprintf(stderr, "echo-server: %s\n", rotor_last_error());
-        return 1;
-    }
+    if (nworkers > 1)
+        fprintf(stderr, "echo-server: %d threads, one loop and one "
+                "SO_REUSEPORT socket each\n", nworkers);
     fprintf(stderr, "echo-server: listening on %s\n", where);
+    run_worker(&workers[0]);
 
-    int rc = rotor_loop_run(loop);
+    int rc = 0;
+    for (int i = 0; i < nworkers; i++) {
+        if (i > 0)
+            pthread_join(workers[i].thread, NULL);
+        if (workers[i].rc != 0)
+            rc = 1;
+    }
     event_free(sigint);
     event_free(sigterm);
-    rotor_loop_free(loop);
-    return rc == 0 ? 0 : 1;
+    for (int i = 0; i < nworkers; i++) {
+        if (nworkers > 1)
+            fprintf(stderr, "echo-server: thread %d served %lu clients\n", i,
+                    workers[i].stats.clients);
+        rotor_loop_free(workers[i].loop);
+    }
+    return rc;
 }

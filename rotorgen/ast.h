@@ -59,6 +59,7 @@ enum target_kind { TO_INTERNAL, TO_STATE, TO_DONE, TO_ERROR };
 struct transition {
     struct loc        loc;     /* of `on` */
     struct ident      event;
+    struct ident      arg;     /* `resolved(NAME)`: the future; text NULL: none */
     struct ident      guard;   /* text NULL: none */
     struct ident_list actions;
     struct ident      target;  /* text NULL: internal transition */
@@ -67,6 +68,7 @@ struct transition {
     bool              user_event;
     enum target_kind  to;
     int               target_state; /* TO_STATE */
+    int               future;       /* index of arg in machine's futures, or -1 */
 };
 
 enum expect_kind { EXPECT_NONE, EXPECT_BYTES, EXPECT_UNTIL, EXPECT_LINE,
@@ -92,19 +94,27 @@ struct attr {
 struct state {
     struct ident       name;
     bool               initial;
+    bool               final;        /* `final state`: no way out is meant */
     int                parent;       /* enclosing state, or -1 */
+    unsigned           depth;        /* 0 for top-level states */
     struct ident_list  entry, exit;
     struct transition *trans;
     size_t             ntrans, trans_cap;
     struct attr       *attrs;
     size_t             nattrs, attrs_cap;
     /* resolved */
+    int                initial_child;   /* composite: its initial substate; leaf: -1 */
+    int                nchildren;
+    int                leaf;            /* the leaf entered with it (itself, or
+                                           down the initial substates) */
+    bool               reachable;
     uint32_t           timeout_ms;
-    unsigned           watch;
-    enum expect_kind   expect;
+    unsigned           watch;           /* own and inherited (leaves) */
+    enum expect_kind   expect;          /* own, or inherited by leaves */
     uint32_t           expect_size;
     const char        *delim;
     size_t             delim_len;
+    int                expect_from;     /* state whose `expect` applies, or -1 */
 };
 
 struct machine {
@@ -115,11 +125,15 @@ struct machine {
     size_t             nevents, events_cap;
     struct state      *states;     /* nested states follow their parent */
     size_t             nstates, states_cap;
+    struct ident      *futures;    /* `future NAME;` */
+    size_t             nfutures, futures_cap;
     /* resolved */
     enum machine_kind  kind;
     struct ident       data, context, spawns, create, destroy;
     bool               spawns_here;   /* spawns a machine of this file */
-    int                initial;
+    int                initial;       /* top-level initial state */
+    int                initial_leaf;  /* where the machine starts */
+    bool               nested;        /* has a state inside a state */
     const char       **tags;          /* "struct T" the header must declare */
     size_t             ntags, tags_cap;
 };

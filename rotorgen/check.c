@@ -259,13 +259,30 @@ static bool is_reserved_state(const char *name)
     return !strcmp(name, "done") || !strcmp(name, "error") || !strcmp(name, "SAME");
 }
 
+/* The `initial` among the states whose parent is `parent` (-1: the
+ * machine's top level); reports a second one.  Returns -1 when none. */
+static void note_initial(const struct machine *m, int *first, size_t i)
+{
+    const struct state *st = &m->states[i];
+    if (*first < 0) {
+        *first = (int)i;
+        return;
+    }
+    const struct state *one = &m->states[*first];
+    diag_error(st->name.loc, "second initial state '%s' (the first is '%s' at %lu:%lu)",
+               st->name.text, one->name.text, one->name.loc.line, one->name.loc.col);
+}
+
 static void check_state_names(struct machine *m, struct symtab *states)
 {
-    const struct state *initial = NULL;
+    int top_initial = -1;
+    if (m->nstates >= (size_t)1 << 24)
+        diag_error(m->name.loc, "machine '%s' has too many states (the limit is %lu)",
+                   m->name.text, ((unsigned long)1 << 24) - 1);
     for (size_t i = 0; i < m->nstates; i++) {
-        const struct state *st = &m->states[i];
-        if (st->parent >= 0)
-            diag_error(st->name.loc, "nested states are not supported yet");
+        struct state *st = &m->states[i];
+        st->initial_child = -1;
+        st->expect_from = -1;
         if (is_reserved_state(st->name.text))
             diag_error(st->name.loc, "'%s' is a reserved target and cannot name a state",
                        st->name.text);
@@ -275,20 +292,89 @@ static void check_state_names(struct machine *m, struct symtab *states)
             diag_error(st->name.loc, "duplicate state '%s' (first defined at %lu:%lu)",
                        st->name.text, at.line, at.col);
         }
-        if (st->parent >= 0)
-            continue;   /* `initial` inside a state names its first child */
-        if (st->initial && initial)
-            diag_error(st->name.loc, "second initial state '%s' (the first is '%s' at %lu:%lu)",
-                       st->name.text, initial->name.text,
-                       initial->name.loc.line, initial->name.loc.col);
-        else if (st->initial) {
-            initial = st;
-            m->initial = (int)i;
+        if (st->parent >= 0) {
+            struct state *up = &m->states[st->parent];
+            m->nested = true;
+            up->nchildren++;
+            if (up->final && up->nchildren == 1)
+                diag_error(st->name.loc, "final state '%s' cannot contain states",
+                           up->name.text);
+            if (st->initial)
+                note_initial(m, &up->initial_child, i);
+        } else if (st->initial) {
+            note_initial(m, &top_initial, i);
         }
     }
-    if (!initial)
+    m->initial = top_initial;
+    if (top_initial < 0)
         diag_error(m->name.loc, "machine '%s' has no initial state (write 'initial state NAME')",
                    m->name.text);
+    for (size_t i = 0; i < m->nstates; i++) {
+        struct state *st = &m->states[i];
+        if (st->nchildren && st->initial_child < 0)
+            diag_error(st->name.loc, "state '%s' has substates but no initial one "
+                       "(write 'initial state NAME' inside it)", st->name.text);
+    }
+    /* children follow their parent, so a backward walk sees the leaf of
+     * every initial child before its parent */
+    for (size_t i = m->nstates; i-- > 0; ) {
+        struct state *st = &m->states[i];
+        st->leaf = st->initial_child >= 0 ? m->states[st->initial_child].leaf
+                                          : (int)i;
+    }
+    m->initial_leaf = m->initial >= 0 ? m->states[m->initial].leaf : -1;
+}
+
+static void check_futures(const struct machine *m, struct symtab *futures)
+{
+    for (size_t i = 0; i < m->nfutures; i++) {
+        const struct ident *fu = &m->futures[i];
+        size_t first = sym_put(futures, fu->text, i);
+        if (first != i)
+            diag_error(fu->loc, "duplicate future '%s' (first declared at %lu:%lu)",
+                       fu->text, m->futures[first].loc.line, m->futures[first].loc.col);
+    }
+}
+
+static void resolve_future(const struct machine *m, const struct symtab *futures,
+                           struct transition *t)
+{
+    t->future = -1;
+    if (!t->arg.text)
+        return;
+    if (strcmp(t->event.text, "resolved") != 0) {
+        diag_error(t->arg.loc, "only 'resolved' takes a future name ('%s' does not)",
+                   t->event.text);
+        return;
+    }
+    size_t i = sym_get(futures, t->arg.text);
+    if (i == (size_t)-1)
+        diag_error(t->arg.loc, "unknown future '%s' in machine '%s' (declare it "
+                   "with 'future %s;')", t->arg.text, m->name.text, t->arg.text);
+    else
+        t->future = (int)i;
+}
+
+/* Leaves inherit what their enclosing states watch and, unless they
+ * say otherwise, expect: the runtime applies only the active leaf's row. */
+static void inherit_io(struct machine *m)
+{
+    for (size_t i = 0; i < m->nstates; i++) {
+        struct state *st = &m->states[i];
+        if (st->expect != EXPECT_NONE)
+            st->expect_from = (int)i;
+        if (st->parent < 0)
+            continue;
+        const struct state *up = &m->states[st->parent];
+        st->watch |= up->watch;
+        if (st->expect == EXPECT_NONE && up->expect != EXPECT_NONE) {
+            st->expect = up->expect;
+            st->expect_size = up->expect_size;
+            st->delim = up->delim;
+            st->delim_len = up->delim_len;
+            st->expect_from = up->expect_from;
+        }
+    }
 }
 
 static void resolve_target(const struct machine *m, const struct symtab *states,
@@ -517,25 +603,51 @@ static void collect_tags(struct machine *m)
     }
 }
 
+/* The dispatch code has a case per leaf trying the transitions of the
+ * leaf and of every state around it, so a composite state's transitions
+ * are written once per leaf inside it.  Past this many in all, the C
+ * would be hundreds of megabytes: refuse rather than churn. */
+#define MAX_EMITTED_TRANSITIONS (4u << 20)
+
+static void check_size(const struct machine *m)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < m->nstates; i++) {
+        if (m->states[i].nchildren)
+            continue;
+        for (int s = (int)i; s >= 0; s = m->states[s].parent)
+            total += m->states[s].ntrans;
+    }
+    if (total > MAX_EMITTED_TRANSITIONS)
+        diag_error(m->name.loc, "machine '%s' is too large: its leaf states try "
+                   "%llu transitions in all (the limit is %u; each leaf repeats "
+                   "those of the states around it)", m->name.text,
+                   (unsigned long long)total, MAX_EMITTED_TRANSITIONS);
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 static void check_machine(struct rsm_file *f, size_t index,
                           const struct symtab *machines)
 {
     struct machine *m = &f->machines[index];
-    struct symtab events = { 0 }, states = { 0 };
+    struct symtab events = { 0 }, states = { 0 }, futures = { 0 };
     resolve_decls(m);
     check_spawns(f, m, machines);
     check_events(m, &events);
+    check_futures(m, &futures);
     check_state_names(m, &states);
     for (size_t i = 0; i < m->nstates; i++) {
         struct state *st = &m->states[i];
         resolve_attrs(m, st);
         for (size_t j = 0; j < st->ntrans; j++) {
             resolve_event(m, &events, &st->trans[j]);
+            resolve_future(m, &futures, &st->trans[j]);
             resolve_target(m, &states, (int)i, &st->trans[j]);
         }
     }
+    inherit_io(m);
+    check_size(m);
     collect_tags(m);
 }
 
@@ -556,5 +668,10 @@ unsigned check(struct rsm_file *f)
     struct functions fs = { f, { 0 } };
     for (size_t i = 0; i < f->nmachines; i++)
         collect_functions(&fs, i);
+    /* warnings only for a file without errors: they would mostly repeat
+     * them (a state is unreachable because its name was misspelt) */
+    if (diag_error_count() == before)
+        for (size_t i = 0; i < f->nmachines; i++)
+            warn_machine(&f->machines[i]);
     return diag_error_count() - before;
 }

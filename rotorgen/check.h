@@ -9,4 +9,7 @@
  * a file with none. */
 unsigned check(struct rsm_file *file);
 
+/* The warnings (warn.c), for a machine that resolved without errors. */
+void warn_machine(struct machine *m);
+
 #endif

@@ -8,6 +8,61 @@
 static const char *diag_file = "<input>";
 static bool diag_werror;
 static unsigned errors;
+static FILE *out;
+static bool out_set;
+static jmp_buf *bailout;
+
+#define NAME(w) #w,
+static const char *const warning_names[] = { DIAG_WARNINGS(NAME) };
+#undef NAME
+#define NWARNINGS (sizeof warning_names / sizeof warning_names[0])
+static bool warning_off[NWARNINGS];
+
+/* "dead-end" and "dead_end" are the same warning. */
+static int warning_index(const char *name)
+{
+    for (size_t i = 0; i < NWARNINGS; i++) {
+        const char *a = warning_names[i], *b = name;
+        while (*a && (*a == *b || (*a == '_' && *b == '-'))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b)
+            return (int)i;
+    }
+    return -1;
+}
+
+bool diag_set_warning(const char *name, bool on)
+{
+    int i = warning_index(name);
+    if (i < 0)
+        return false;
+    warning_off[i] = !on;
+    return true;
+}
+
+bool diag_warning_on(const char *name)
+{
+    int i = warning_index(name);
+    return i >= 0 && !warning_off[i];
+}
+
+void diag_set_stream(FILE *stream)
+{
+    out = stream;
+    out_set = true;
+}
+
+void diag_set_bailout(jmp_buf *bail)
+{
+    bailout = bail;
+}
+
+static FILE *stream(void)
+{
+    return out_set ? out : stderr;
+}
 
 void diag_init(const char *file, bool werror)
 {
@@ -19,8 +74,11 @@ void diag_init(const char *file, bool werror)
 /* Stops the run: every caller is a pass, before any output exists. */
 static void too_many(struct loc at)
 {
-    fprintf(stderr, "%s:%lu:%lu: error: too many errors\n",
-            diag_file, at.line, at.col);
+    if (stream())
+        fprintf(stream(), "%s:%lu:%lu: error: too many errors\n",
+                diag_file, at.line, at.col);
+    if (bailout)
+        longjmp(*bailout, 1);
     util_free_all();
     exit(1);
 }
@@ -28,8 +86,10 @@ static void too_many(struct loc at)
 static void report(struct loc at, const char *kind, const char *fmt,
                    va_list ap)
 {
-    fprintf(stderr, "%s:%lu:%lu: %s: ", diag_file, at.line, at.col, kind);
-    vfprintf(stderr, fmt, ap);
+    if (!stream())
+        return;
+    fprintf(stream(), "%s:%lu:%lu: %s: ", diag_file, at.line, at.col, kind);
+    vfprintf(stream(), fmt, ap);
 }
 
 void diag_error(struct loc at, const char *fmt, ...)
@@ -41,11 +101,14 @@ void diag_error(struct loc at, const char *fmt, ...)
     va_start(ap, fmt);
     report(at, "error", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (stream())
+        fputc('\n', stream());
 }
 
 void diag_warning(struct loc at, const char *name, const char *fmt, ...)
 {
+    if (!diag_warning_on(name))
+        return;
     if (diag_werror) {
         if (errors == DIAG_MAX_ERRORS)
             too_many(at);
@@ -55,18 +118,21 @@ void diag_warning(struct loc at, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     report(at, diag_werror ? "error" : "warning", fmt, ap);
     va_end(ap);
-    fprintf(stderr, " [-W%s%s]\n", diag_werror ? "error=" : "", name);
+    if (stream())
+        fprintf(stream(), " [-W%s%s]\n", diag_werror ? "error=" : "", name);
 }
 
 void diag_fatal(const char *fmt, ...)
 {
     errors++;
+    if (!stream())
+        return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("rotorgen: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    fputs("rotorgen: error: ", stream());
+    vfprintf(stream(), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fputc('\n', stream());
 }
 
 unsigned diag_error_count(void)

@@ -8,7 +8,9 @@
 #ifndef ROTORGEN_DIAG_H
 #define ROTORGEN_DIAG_H
 
+#include <setjmp.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -20,8 +22,25 @@ struct loc {
 };
 
 /* file: the input path as given on the command line; werror: warnings
- * count as errors. */
+ * count as errors.  Warnings switched off stay off. */
 void diag_init(const char *file, bool werror);
+
+/* Where messages go (stderr by default; NULL: nowhere). */
+void diag_set_stream(FILE *stream);
+
+/* After "too many errors" the run stops: with a longjmp to *bail when
+ * set (the fuzz target and the driver), else by exit(1). */
+void diag_set_bailout(jmp_buf *bail);
+
+/* The warnings, each named as in -Wname / -Wno-name. */
+#define DIAG_WARNINGS(X) \
+    X(unreachable) X(dead_end) X(shadowed) X(unhandled)
+
+/* Switches the warning spelled name ("dead-end") on or off; false when
+ * there is no such warning. */
+bool diag_set_warning(const char *name, bool on);
+/* Whether the named warning is on. */
+bool diag_warning_on(const char *name);
 
 void diag_error(struct loc at, const char *fmt, ...) RG_PRINTF(2, 3);
 

@@ -19,4 +19,8 @@ struct emit_options {
 void emit_c(const struct rsm_file *file, const struct emit_options *opt,
             struct buf *c_out, struct buf *h_out);
 
+/* Writes the Graphviz drawing of a file that check() accepted. */
+void emit_dot(const struct rsm_file *file, const struct emit_options *opt,
+              struct buf *out);
+
 #endif

@@ -6,8 +6,8 @@
  * readable in the template, the variable parts are written here.
  *
  * Every call of a user function is preceded by a #line pointing at its
- * name in the .rsm and followed by a #line back to the real line of the
- * output, so compiler messages about actions point at the .rsm.
+ * name in the .rsm, so compiler messages about actions point there; no
+ * #line points back into the output (see line_to_rsm()).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "parse.h"
 
 #include "rotorgen/template.inc"
 
@@ -22,10 +23,8 @@ struct emitter {
     const struct rsm_file     *file;
     const struct emit_options *opt;
     struct buf                *out;
-    const char                *out_path;   /* for #line back */
     const struct machine      *m;          /* inside "%% machine {" */
     size_t                     machine;
-    bool                       in_rsm;     /* a #line to the .rsm is in force */
 };
 
 /* ---- small writers ----------------------------------------------------- */
@@ -64,20 +63,15 @@ static void line_directive(struct emitter *e, unsigned long line, const char *pa
     buf_printf(e->out, "\"%s\n", close);
 }
 
-/* Points the compiler at the .rsm for the next line.  Calls in a row
- * share one #line back, written by back_to_c() before other code. */
+/* Points the compiler at the .rsm for the next line.  The generated code
+ * never points back at itself: a directive naming a line of the .c would
+ * change whenever anything above it changes, so every #line names a
+ * place in the .rsm (the name of the function called, or the machine)
+ * and depends on nothing else.  The glue after a call is counted from
+ * there. */
 static void line_to_rsm(struct emitter *e, struct loc at)
 {
     line_directive(e, at.line, e->opt->input);
-    e->in_rsm = true;
-}
-
-/* The directive sits on line lines + 1; the next line is lines + 2. */
-static void back_to_c(struct emitter *e)
-{
-    if (e->in_rsm)
-        line_directive(e, e->out->lines + 2, e->out_path);
-    e->in_rsm = false;
 }
 
 static void indent(struct emitter *e, int depth)
@@ -117,7 +111,12 @@ static void code_blocks(struct emitter *e)
         if (f->blocks[i].len && f->blocks[i].text[f->blocks[i].len - 1] != '\n')
             buf_putc(e->out, '\n');
     }
-    back_to_c(e);
+}
+
+/* Glue code of a machine counts from the line of its name. */
+static void machine_line(struct emitter *e)
+{
+    line_to_rsm(e, e->m->name.loc);
 }
 
 static void spawns_extern(struct emitter *e)
@@ -151,13 +150,16 @@ static void state_table(struct emitter *e)
     const struct machine *m = e->m;
     for (size_t i = 0; i < m->nstates; i++) {
         const struct state *st = &m->states[i];
-        buf_printf(e->out,
-                   "    [%s_st_%s] = {\n"
-                   "        .name = \"%s\", .parent = %d, .timeout_ms = %luu,\n"
+        buf_printf(e->out, "    [%s_st_%s] = {\n        .name = \"%s\", .parent = ",
+                   m->name.text, st->name.text, st->name.text);
+        if (st->parent >= 0)
+            buf_printf(e->out, "%s_st_%s", m->name.text, m->states[st->parent].name.text);
+        else
+            buf_puts(e->out, "-1");
+        buf_printf(e->out, ", .depth = %uu, .timeout_ms = %luu,\n"
                    "        .watch = %s,\n"
                    "        .expect = %s, .expect_size = %luu,\n",
-                   m->name.text, st->name.text, st->name.text, st->parent,
-                   (unsigned long)st->timeout_ms, watch_constant(st->watch),
+                   st->depth, (unsigned long)st->timeout_ms, watch_constant(st->watch),
                    expect_constant(st->expect), (unsigned long)st->expect_size);
         if (st->delim) {
             buf_puts(e->out, "        .delim = \"");
@@ -189,7 +191,6 @@ static void hook(struct emitter *e, const char *which, struct ident fn)
     buf_printf(e->out, "\nstatic void %s__%s(void *self, rotor_scope *s, "
                "const rotor_event *ev)\n{\n", e->m->name.text, which);
     call_action(e, 1, fn);
-    back_to_c(e);
     buf_puts(e->out, "}\n");
 }
 
@@ -202,10 +203,10 @@ static void hooks(struct emitter *e)
 static void enter_body(struct emitter *e)
 {
     const struct machine *m = e->m;
-    const struct state *st = &m->states[m->initial];
-    call_actions(e, 1, &st->entry);
-    back_to_c(e);
-    buf_printf(e->out, "    return %s_st_%s;\n", m->name.text, st->name.text);
+    for (int i = m->initial; i >= 0; i = m->states[i].initial_child)
+        call_actions(e, 1, &m->states[i].entry);
+    buf_printf(e->out, "    return %s_st_%s;\n", m->name.text,
+               m->states[m->initial_leaf].name.text);
 }
 
 static void event_label(struct emitter *e, const struct transition *t)
@@ -216,11 +217,59 @@ static void event_label(struct emitter *e, const struct transition *t)
         buf_puts(e->out, builtin_events[t->event_code].constant);
 }
 
-static void transition_return(struct emitter *e, int depth,
-                              const struct transition *t)
+static bool is_proper_ancestor(const struct machine *m, int a, int x)
 {
-    back_to_c(e);
+    for (x = m->states[x].parent; x >= 0; x = m->states[x].parent)
+        if (x == a)
+            return true;
+    return false;
+}
+
+/* The innermost state that a transition from `from` to `to` stays in
+ * (SCXML's transition domain): the nearest proper ancestor of from that
+ * is a proper ancestor of to too, or -1 for the machine itself.  So a
+ * transition to the source itself, to a state inside it or to a state
+ * around it leaves and re-enters the outer of the two. */
+static int domain(const struct machine *m, int from, int to)
+{
+    for (int d = m->states[from].parent; d >= 0; d = m->states[d].parent)
+        if (is_proper_ancestor(m, d, to))
+            return d;
+    return -1;
+}
+
+/* Exit actions of the active leaf and its enclosing states, inner first,
+ * up to (not including) the state `keep`. */
+static void exit_up_to(struct emitter *e, int depth, int leaf, int keep)
+{
+    for (int s = leaf; s >= 0 && s != keep; s = e->m->states[s].parent)
+        call_actions(e, depth, &e->m->states[s].exit);
+}
+
+/* Entry actions from inside `keep` down to `to`, outer first, then down
+ * `to`'s initial substates.  Returns the leaf entered. */
+static int enter_down(struct emitter *e, int depth, int keep, int to)
+{
+    const struct machine *m = e->m;
+    int path[MAX_STATE_DEPTH + 1];
+    int n = 0;
+    for (int s = to; s >= 0 && s != keep; s = m->states[s].parent)
+        path[n++] = s;
+    while (n > 0)
+        call_actions(e, depth, &m->states[path[--n]].entry);
+    int s = to;
+    while (m->states[s].initial_child >= 0) {
+        s = m->states[s].initial_child;
+        call_actions(e, depth, &m->states[s].entry);
+    }
+    return s;
+}
+
+static void transition_return(struct emitter *e, int depth,
+                              const struct transition *t, int leaf, int keep)
+{
     indent(e, depth);
+    const char *name = e->m->name.text;
     switch (t->to) {
     case TO_INTERNAL:
         buf_puts(e->out, "return ROTOR_INTERNAL;\n");
@@ -232,33 +281,68 @@ static void transition_return(struct emitter *e, int depth,
         buf_puts(e->out, "return ROTOR_ERROR;\n");
         break;
     case TO_STATE:
-        buf_printf(e->out, "return %s_st_%s;\n", e->m->name.text,
-                   e->m->states[t->target_state].name.text);
+        if (keep < 0)
+            buf_printf(e->out, "return %s_st_%s;\n", name, e->m->states[leaf].name.text);
+        else
+            buf_printf(e->out, "return ROTOR_GOTO(%s_st_%s, %uu);\n", name,
+                       e->m->states[leaf].name.text, e->m->states[keep].depth + 1);
         break;
     }
 }
 
-/* One transition: guard, exit, actions, entry, result.  Returns whether
- * it always fires (no guard), making later ones for the event dead. */
-static bool transition(struct emitter *e, const struct state *from,
+/* The conditions besides the guard: which timer a `timeout` came from
+ * (see ROTOR_TIMEOUT_REACHES in machine.h) and which future resolved.
+ * Returns whether there were any (an `if` is open). */
+static bool filters(struct emitter *e, int depth, const struct state *from,
+                    const struct transition *t)
+{
+    bool level = !t->user_event && from->depth > 0 &&
+                 !strcmp(builtin_events[t->event_code].name, "timeout");
+    bool future = t->future >= 0;
+    if (!level && !future)
+        return false;
+    indent(e, depth);
+    buf_puts(e->out, "if (");
+    if (level)
+        buf_printf(e->out, "ROTOR_TIMEOUT_REACHES(ev, %uu)", from->depth);
+    if (future)
+        buf_printf(e->out, "%srotor_event_tag(ev) == %s_fu_%s", level ? " && " : "",
+                   e->m->name.text, e->m->futures[t->future].text);
+    buf_puts(e->out, ") {\n");
+    return true;
+}
+
+/* One transition of state `from`, tried while `leaf` is active: filters,
+ * guard, exit, actions, entry, result.  Returns whether it always fires,
+ * making later ones for the event dead. */
+static bool transition(struct emitter *e, int leaf, int from,
                        const struct transition *t)
 {
+    const struct machine *m = e->m;
     int depth = 3;
+    bool filtered = filters(e, depth, &m->states[from], t);
+    depth += filtered;
     if (t->guard.text) {
         line_to_rsm(e, t->guard.loc);
         indent(e, depth);
         buf_printf(e->out, "if (%s(self, s, ev)) {\n", t->guard.text);
         depth++;
     }
+    int keep = -1, target = leaf;
+    if (t->to == TO_STATE)
+        keep = domain(m, from, t->target_state);
     if (t->to != TO_INTERNAL)
-        call_actions(e, depth, &from->exit);
+        exit_up_to(e, depth, leaf, keep);
     call_actions(e, depth, &t->actions);
     if (t->to == TO_STATE)
-        call_actions(e, depth, &e->m->states[t->target_state].entry);
-    transition_return(e, depth, t);
-    if (t->guard.text)
-        buf_puts(e->out, "            }\n");
-    return !t->guard.text;
+        target = enter_down(e, depth, keep, t->target_state);
+    transition_return(e, depth, t, target, keep);
+    while (depth > 3) {
+        depth--;
+        indent(e, depth);
+        buf_puts(e->out, "}\n");
+    }
+    return !t->guard.text && !filtered;
 }
 
 /* Numbers events so that built-ins and user events share one index. */
@@ -268,7 +352,10 @@ static size_t event_slot(const struct transition *t)
                          : (size_t)t->event_code;
 }
 
-struct ordered { size_t first, index; };
+/* A transition seen from a leaf: declared in `state` (the leaf or a state
+ * around it), its place in the leaf's list, and the place of the first
+ * transition on its event there. */
+struct ordered { size_t first, index; int state; const struct transition *t; };
 
 static int by_event_then_source(const void *a, const void *b)
 {
@@ -278,44 +365,58 @@ static int by_event_then_source(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Sorts a state's transitions by event (in order of first mention), then
- * source order, so each event's transitions form one case.  first_seen
- * has a slot per event, all (size_t)-1 on entry and on return. */
-static struct ordered *order_transitions(const struct state *st, size_t *first_seen)
+/* The transitions a leaf tries, inner states first, each in source order,
+ * sorted by event (in order of first mention) so each event forms one
+ * case.  first_seen has a slot per event, all (size_t)-1 on entry and on
+ * return. */
+static struct ordered *order_transitions(const struct machine *m, int leaf,
+                                         size_t *first_seen, size_t *count)
 {
-    struct ordered *order = xcalloc(st->ntrans, sizeof *order);
-    for (size_t i = 0; i < st->ntrans; i++) {
-        size_t *first = &first_seen[event_slot(&st->trans[i])];
-        if (*first == (size_t)-1)
-            *first = i;
-        order[i] = (struct ordered){ *first, i };
+    size_t n = 0;
+    for (int s = leaf; s >= 0; s = m->states[s].parent)
+        n += m->states[s].ntrans;
+    struct ordered *order = xcalloc(n ? n : 1, sizeof *order);
+    size_t k = 0;
+    for (int s = leaf; s >= 0; s = m->states[s].parent) {
+        const struct state *st = &m->states[s];
+        for (size_t i = 0; i < st->ntrans; i++, k++) {
+            size_t *first = &first_seen[event_slot(&st->trans[i])];
+            if (*first == (size_t)-1)
+                *first = k;
+            order[k] = (struct ordered){ *first, k, s, &st->trans[i] };
+        }
     }
-    for (size_t i = 0; i < st->ntrans; i++)
-        first_seen[event_slot(&st->trans[i])] = (size_t)-1;
-    qsort(order, st->ntrans, sizeof *order, by_event_then_source);
+    for (size_t i = 0; i < n; i++)
+        first_seen[event_slot(order[i].t)] = (size_t)-1;
+    qsort(order, n, sizeof *order, by_event_then_source);
+    *count = n;
     return order;
 }
 
-static void state_case(struct emitter *e, const struct state *st, size_t *first_seen)
+static void state_case(struct emitter *e, int leaf, size_t *first_seen)
 {
-    struct ordered *order = order_transitions(st, first_seen);
+    size_t n;
+    struct ordered *order = order_transitions(e->m, leaf, first_seen, &n);
+    if (!n)
+        return;
     buf_printf(e->out, "    case %s_st_%s:\n        switch (event) {\n",
-               e->m->name.text, st->name.text);
-    for (size_t i = 0; i < st->ntrans; ) {
+               e->m->name.text, e->m->states[leaf].name.text);
+    for (size_t i = 0; i < n; ) {
         size_t first = order[i].first;
         buf_puts(e->out, "        case ");
-        event_label(e, &st->trans[first]);
+        event_label(e, order[i].t);
         buf_puts(e->out, ":\n");
         bool always = false;
-        for (; i < st->ntrans && order[i].first == first; i++)
+        for (; i < n && order[i].first == first; i++)
             if (!always)
-                always = transition(e, st, &st->trans[order[i].index]);
+                always = transition(e, leaf, order[i].state, order[i].t);
         if (!always)
             buf_puts(e->out, "            break;\n");
     }
     buf_puts(e->out, "        default:\n            break;\n        }\n        break;\n");
 }
 
+/* One case per leaf: the runtime always dispatches on the active leaf. */
 static void dispatch_cases(struct emitter *e)
 {
     const struct machine *m = e->m;
@@ -324,8 +425,8 @@ static void dispatch_cases(struct emitter *e)
     for (size_t i = 0; i < nslots; i++)
         first_seen[i] = (size_t)-1;
     for (size_t i = 0; i < m->nstates; i++)
-        if (m->states[i].ntrans)
-            state_case(e, &m->states[i], first_seen);
+        if (!m->states[i].nchildren)
+            state_case(e, (int)i, first_seen);
 }
 
 static void type_fields(struct emitter *e)
@@ -340,7 +441,7 @@ static void type_fields(struct emitter *e)
         buf_puts(e->out, "    .data_size = 0,\n    .data_align = 1,\n");
     buf_printf(e->out, "    .initial = %s_st_%s,\n    .nstates = %zu,\n"
                "    .states = %s__states,\n", name,
-               m->states[m->initial].name.text, m->nstates, name);
+               m->states[m->initial_leaf].name.text, m->nstates, name);
     if (m->nevents)
         buf_printf(e->out, "    .nevents = %zu,\n    .event_names = %s__event_names,\n",
                    m->nevents, name);
@@ -380,6 +481,17 @@ static void event_enum(struct emitter *e)
     for (size_t i = 0; i < m->nevents; i++)
         buf_printf(e->out, "    %s_ev_%s = ROTOR_EV_USER + %zu,\n",
                    m->name.text, m->events[i].name.text, i);
+    buf_puts(e->out, "};\n");
+}
+
+static void future_enum(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    if (!m->nfutures)
+        return;
+    buf_printf(e->out, "\nenum %s_future {\n", m->name.text);
+    for (size_t i = 0; i < m->nfutures; i++)
+        buf_printf(e->out, "    %s_fu_%s = %zu,\n", m->name.text, m->futures[i].text, i);
     buf_puts(e->out, "};\n");
 }
 
@@ -433,11 +545,13 @@ typedef void part_fn(struct emitter *e);
 
 static const struct part { const char *name; part_fn *fn; } parts[] = {
     { "code_blocks", code_blocks },     { "spawns_extern", spawns_extern },
+    { "machine_line", machine_line },
     { "state_table", state_table },     { "event_names", event_names },
     { "hooks", hooks },                 { "enter_body", enter_body },
     { "dispatch_cases", dispatch_cases }, { "type_fields", type_fields },
     { "struct_decls", struct_decls },   { "state_enum", state_enum },
     { "event_enum", event_enum },       { "prototypes", prototypes },
+    { "future_enum", future_enum },
     { "raise_helpers", raise_helpers }, { "context_helper", context_helper },
 };
 
@@ -551,9 +665,8 @@ static size_t run_lines(struct emitter *e, const char *const *lines, size_t i)
 void emit_c(const struct rsm_file *file, const struct emit_options *opt,
             struct buf *c_out, struct buf *h_out)
 {
-    struct emitter e = { file, opt, c_out, opt->c_path, NULL, 0, false };
+    struct emitter e = { file, opt, c_out, NULL, 0 };
     run_lines(&e, template_c, 0);
     e.out = h_out;
-    e.out_path = opt->h_path;
     run_lines(&e, template_h, 0);
 }

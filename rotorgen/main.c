@@ -26,7 +26,8 @@
 #define MAX_INPUT_SIZE (64u * 1024 * 1024)
 
 static const char usage_text[] =
-    "Usage: rotorgen [-o OUT.c] [-H OUT.h] [-M DEPS] [-Werror] [--no-lines] FILE.rsm\n"
+    "Usage: rotorgen [-o OUT.c] [-H OUT.h] [--dot OUT.dot] [-M DEPS] [-Werror]\n"
+    "                [-Wno-NAME] [--no-lines] FILE.rsm\n"
     "       rotorgen --check FILE.rsm\n"
     "       rotorgen --version | --help\n"
     "\n"
@@ -38,8 +39,10 @@ static const char usage_text[] =
     "                with .c, in the current directory)\n"
     "  -H OUT.h      write the header to OUT.h (default: OUT.c with .h)\n"
     "  -M DEPS       also write a make rule 'OUT.c OUT.h: FILE.rsm' to DEPS\n"
-    "  --dot OUT.dot write a Graphviz drawing (not supported yet)\n"
+    "  --dot OUT.dot also write a Graphviz drawing of the machines\n"
     "  -Werror       treat warnings as errors\n"
+    "  -Wno-NAME     switch warning NAME off (-WNAME: on again); NAME is one\n"
+    "                of unreachable, dead-end, shadowed, unhandled\n"
     "  --no-lines    comment out the #line directives\n"
     "  --check       check FILE.rsm only; write nothing\n"
     "  --version     print the version and exit\n"
@@ -92,6 +95,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             return 0;
         } else if (!strcmp(a, "-Werror"))
             o->werror = true;
+        else if (!strncmp(a, "-Wno-", 5) && diag_set_warning(a + 5, false))
+            ;
+        else if (!strncmp(a, "-W", 2) && strncmp(a, "-Wno-", 5) &&
+                 diag_set_warning(a + 2, true))
+            ;
         else if (!strcmp(a, "--no-lines"))
             o->no_lines = true;
         else if (!strcmp(a, "--check"))
@@ -104,6 +112,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             value = &o->deps_path;
         else if (!strcmp(a, "--dot"))
             value = &o->dot_path;
+        else if (!strncmp(a, "-W", 2))
+            return usage_error("unknown warning option '%s'", a);
         else
             return usage_error("unknown option '%s'", a);
         if (value && !option_value(argc, argv, &i, value))
@@ -144,18 +154,18 @@ static bool settle_paths(struct options *o)
         o->c_path = default_output(o->input, ".c");
     if (!o->h_path)
         o->h_path = header_for(o->c_path);
-    const char *paths[] = { o->c_path, o->h_path, o->deps_path };
-    for (size_t i = 0; i < 3; i++) {
+    const char *paths[] = { o->c_path, o->h_path, o->dot_path, o->deps_path };
+    for (size_t i = 0; i < 4; i++) {
         if (paths[i] && !strcmp(paths[i], o->input)) {
             diag_fatal("output '%s' would overwrite the input", paths[i]);
             return false;
         }
-    }
-    if (!strcmp(o->c_path, o->h_path) ||
-        (o->deps_path && (!strcmp(o->deps_path, o->c_path) ||
-                          !strcmp(o->deps_path, o->h_path)))) {
-        diag_fatal("two outputs have the same name");
-        return false;
+        for (size_t j = 0; j < i; j++) {
+            if (paths[i] && paths[j] && !strcmp(paths[i], paths[j])) {
+                diag_fatal("two outputs have the same name ('%s')", paths[i]);
+                return false;
+            }
+        }
     }
     return true;
 }
@@ -266,14 +276,24 @@ static void make_path(struct buf *b, const char *path)
     }
 }
 
+/* Every output depends on the .rsm (the language has no include: the
+ * %{ %} blocks' own #include lines are the C compiler's business).  The
+ * input also gets an empty rule, as gcc -MP writes, so that make does not
+ * stop when it is renamed. */
 static void deps_rule(struct buf *b, const struct options *o)
 {
     make_path(b, o->c_path);
     buf_putc(b, ' ');
     make_path(b, o->h_path);
+    if (o->dot_path) {
+        buf_putc(b, ' ');
+        make_path(b, o->dot_path);
+    }
     buf_puts(b, ": ");
     make_path(b, o->input);
-    buf_putc(b, '\n');
+    buf_puts(b, "\n\n");
+    make_path(b, o->input);
+    buf_puts(b, ":\n");
 }
 
 /* ---- driver ------------------------------------------------------------ */
@@ -292,24 +312,26 @@ static bool compile(const struct options *o, struct rsm_file *file)
 
 static bool generate(const struct options *o, const struct rsm_file *file)
 {
-    struct output outs[3] = { { o->c_path, NULL, { 0 } },
-                              { o->h_path, NULL, { 0 } },
-                              { o->deps_path, NULL, { 0 } } };
+    struct output outs[4] = { { o->c_path, NULL, { 0 } },
+                              { o->h_path, NULL, { 0 } } };
+    size_t n = 2;
     struct emit_options eo = { PACKAGE_VERSION, o->input, o->c_path, o->h_path,
                                !o->no_lines };
     emit_c(file, &eo, &outs[0].text, &outs[1].text);
-    if (o->deps_path)
-        deps_rule(&outs[2].text, o);
-    return commit_outputs(outs, o->deps_path ? 3 : 2);
+    if (o->dot_path) {
+        outs[n].path = o->dot_path;
+        emit_dot(file, &eo, &outs[n++].text);
+    }
+    if (o->deps_path) {
+        outs[n].path = o->deps_path;
+        deps_rule(&outs[n++].text, o);
+    }
+    return commit_outputs(outs, n);
 }
 
 static int run(struct options *o)
 {
     diag_init(o->input, o->werror);
-    if (o->dot_path) {
-        diag_fatal("--dot is not supported yet");
-        return 1;
-    }
     if (!o->check_only && !settle_paths(o))
         return 1;
     struct rsm_file file = { 0 };

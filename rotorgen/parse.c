@@ -6,9 +6,11 @@
  *   mitem    := 'data' 'struct' ID ';' | 'raw' ';' | 'stream' ';'
  *             | 'listener' ';' | 'spawns' ID ';' | 'context' 'struct' ID ';'
  *             | 'create' ID ';' | 'destroy' ID ';'
- *             | 'event' ID ( '(' ( ID | '*' )+ ')' )? ';' | state
- *   state    := 'initial'? 'state' ID '{' sitem* '}'
- *   sitem    := 'on' ID ( '[' ID ']' )? ( '/' ids )? ( '->' ID )? ';'
+ *             | 'event' ID ( '(' ( ID | '*' )+ ')' )? ';' | 'future' ID ';'
+ *             | state
+ *   state    := ( 'initial' | 'final' )? 'state' ID '{' sitem* '}'
+ *   sitem    := 'on' ID ( '(' ID ')' )? ( '[' ID ']' )? ( '/' ids )?
+ *               ( '->' ID )? ';'
  *             | 'entry' '/' ids ';' | 'exit' '/' ids ';'
  *             | 'timeout' NUMBER ';' | 'watch' ( 'readable' | 'writable' ) ';'
  *             | 'expect' expectation ';' | state
@@ -167,6 +169,10 @@ static bool parse_transition(struct parser *p, struct state *st)
     t->loc = advance(p)->loc;
     if (!need_ident(p, "an event name after 'on'", &t->event))
         return false;
+    if (accept(p, TOK_LPAREN)) {
+        if (!need_ident(p, "a future name", &t->arg) || !need(p, TOK_RPAREN))
+            return false;
+    }
     if (accept(p, TOK_LBRACKET)) {
         if (!need_ident(p, "a guard name", &t->guard) ||
             !need(p, TOK_RBRACKET))
@@ -289,7 +295,7 @@ static bool parse_state_item(struct parser *p, struct machine *m, int self,
         return parse_watch(p, st);
     if (is_word(p, "expect"))
         return parse_expect(p, st);
-    if (is_word(p, "state") || is_word(p, "initial"))
+    if (is_word(p, "state") || is_word(p, "initial") || is_word(p, "final"))
         return parse_state(p, m, self, depth + 1);
     syntax_error(p, "a state item (on, entry, exit, timeout, watch, expect, "
                     "state) or '}'");
@@ -318,15 +324,10 @@ static void parse_body(struct parser *p, struct loc open, item_fn *item,
 static bool parse_state(struct parser *p, struct machine *m, int parent,
                         unsigned depth)
 {
-    bool initial = false;
-    if (is_word(p, "initial")) {
-        initial = true;
-        advance(p);
-        if (!need_word(p, "state"))
-            return false;
-    } else {
-        advance(p);
-    }
+    bool initial = is_word(p, "initial"), final = is_word(p, "final");
+    advance(p);
+    if ((initial || final) && !need_word(p, "state"))
+        return false;
     if (depth > MAX_STATE_DEPTH) {
         diag_error(p->tok->loc, "states nested too deeply (the limit is %d)",
                    MAX_STATE_DEPTH);
@@ -342,7 +343,9 @@ static bool parse_state(struct parser *p, struct machine *m, int parent,
     struct state *st = VEC_PUSH(m->states, m->nstates, m->states_cap);
     st->name = name;
     st->initial = initial;
+    st->final = final;
     st->parent = parent;
+    st->depth = depth - 1;
     int self = (int)(m->nstates - 1);
     parse_body(p, open, parse_state_item, m, self, depth);
     return true;
@@ -415,6 +418,13 @@ static bool parse_event(struct parser *p, struct machine *m)
     return need_semi(p);
 }
 
+static bool parse_future(struct parser *p, struct machine *m)
+{
+    advance(p);
+    struct ident *fu = VEC_PUSH(m->futures, m->nfutures, m->futures_cap);
+    return need_ident(p, "a future name", fu) && need_semi(p);
+}
+
 static bool parse_machine_item(struct parser *p, struct machine *m, int self,
                                unsigned depth)
 {
@@ -438,10 +448,12 @@ static bool parse_machine_item(struct parser *p, struct machine *m, int self,
         return parse_name_decl(p, m, DECL_DESTROY, "a function name");
     if (is_word(p, "event"))
         return parse_event(p, m);
-    if (is_word(p, "state") || is_word(p, "initial"))
+    if (is_word(p, "future"))
+        return parse_future(p, m);
+    if (is_word(p, "state") || is_word(p, "initial") || is_word(p, "final"))
         return parse_state(p, m, -1, 1);
     syntax_error(p, "a machine item (data, raw, stream, listener, spawns, "
-                    "context, create, destroy, event, state) or '}'");
+                    "context, create, destroy, event, future, state) or '}'");
     return false;
 }
 

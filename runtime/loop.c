@@ -1,8 +1,11 @@
 /*
- * loop.c: the loop: one event_base, the machine table, the event queue.
+ * loop.c: the loop: one event_base, the machine table, the event queue,
+ * the mailbox other threads reach it through (notify.c), tracing.
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "rotor-internal.h"
@@ -39,6 +42,12 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
         free(loop);
         return NULL;
     }
+    if (rotor__mailbox_open(loop) < 0) {
+        event_base_free(loop->base);
+        rotor__table_fini(&loop->table);
+        free(loop);
+        return NULL;
+    }
     loop->context = cfg->context;
     loop->trace = cfg->trace < 0 ? rotor__trace_from_env() : cfg->trace != 0;
     return loop;
@@ -49,14 +58,20 @@ int rotor_loop_run(struct rotor_loop *loop)
     if (loop->running || loop->current)
         return rotor__error("rotor_loop_run: the loop is already running");
     loop->stop = false;
+    /* While it runs here, notifications from this thread need no lock
+     * and no system call. */
+    struct rotor_loop *outer = rotor__mailbox_enter(loop);
     rotor__drain(loop);
-    if (loop->live == 0 || loop->stop)
+    if (loop->live == 0 || loop->stop) {
+        rotor__mailbox_enter(outer);
         return 0;
+    }
     loop->running = true;
     /* NO_EXIT_ON_EMPTY: machines that wait for nothing libevent knows of
      * right now (a wakeup from another thread, say) still keep the loop. */
     int r = event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
     loop->running = false;
+    rotor__mailbox_enter(outer);
     if (r < 0)
         return rotor__error("event_base_loop failed");
     return 0;
@@ -93,6 +108,18 @@ static size_t end_pass(struct rotor_loop *loop)
     return n;
 }
 
+/* Events still queued go nowhere now, but resolutions carry values that
+ * must be destroyed. */
+static void discard_queued(struct rotor_loop *loop)
+{
+    struct rotor__qev e;
+
+    while (rotor__queue_pop(&loop->queue, &e)) {
+        if (e.kind == ROTOR__EV_FUTURE)
+            rotor__future_discard(e.data);
+    }
+}
+
 void rotor_loop_free(struct rotor_loop *loop)
 {
     if (!loop)
@@ -101,6 +128,8 @@ void rotor_loop_free(struct rotor_loop *loop)
     while (end_pass(loop) > 0)
         ;
     rotor__dns_free(loop);
+    discard_queued(loop);
+    rotor__mailbox_close(loop);
     rotor__queue_fini(&loop->queue);
     rotor__timeout_fini(&loop->tmo);
     rotor__table_fini(&loop->table);
@@ -116,6 +145,12 @@ void rotor__drain(struct rotor_loop *loop)
         return;
     loop->draining = true;
     while (rotor__queue_pop(&loop->queue, &e)) {
+        /* A resolution finds its owner itself, and must be disposed of
+         * even when the owner has ended. */
+        if (e.kind == ROTOR__EV_FUTURE) {
+            rotor__future_arrive(loop, e.data);
+            continue;
+        }
         struct rotor_scope *m = rotor__table_get(&loop->table, e.to);
         if (m)
             rotor__deliver(m, e.kind, e.data);
@@ -146,4 +181,26 @@ size_t rotor_loop_errors(struct rotor_loop *loop)
 bool rotor_alive(struct rotor_loop *loop, rotor_ref ref)
 {
     return rotor__table_get(&loop->table, ref) != NULL;
+}
+
+void rotor_loop_set_trace(struct rotor_loop *loop, rotor_trace_fn *fn,
+                          void *arg)
+{
+    loop->trace = fn != NULL;
+    loop->trace_fn = fn;
+    loop->trace_arg = arg;
+}
+
+void rotor__trace_printf(const struct rotor_loop *loop, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (loop->trace_fn)
+        loop->trace_fn(loop->trace_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);   /* one call: lines do not mix */
 }

@@ -47,38 +47,29 @@ static void leave_user(struct rotor_scope *m, struct rotor_scope *prev)
 
 /* ---- applying a state --------------------------------------------------- */
 
-static void apply_timeout(struct rotor_scope *m)
-{
-    uint32_t ms = m->type->states[m->state].timeout_ms;
-
-    if (ms == 0) {
-        if (m->timer_on)
-            event_del(&m->timer);
-        m->timer_on = false;
-        return;
-    }
-    const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
-    m->timer_on = tv && event_add(&m->timer, tv) == 0;
-}
-
 /* An external transition (or the initial state): re-arm everything the
- * state declares.  Returns -1 when the kind's setup failed. */
-static int apply_state(struct rotor_scope *m, int state)
+ * state declares; the timeouts of the `keep` outer levels, which the
+ * transition did not leave, stay as they are (timeout.c).  Returns -1
+ * when the kind's setup failed. */
+static int apply_state(struct rotor_scope *m, int state, int keep)
 {
     m->state = state;
-    apply_timeout(m);
+    rotor__timers_apply(m, keep);
     return ops_of(m->type)->apply(m);
 }
 
 /* Acts on what dispatch/enter returned. */
 static void settle(struct rotor_scope *m, int to)
 {
-    if (to >= m->type->nstates) {
+    int keep = ROTOR_GOTO_KEEP(to);
+
+    to = ROTOR_GOTO_STATE(to);
+    if (to >= m->type->nstates || keep > ROTOR_MAX_DEPTH) {
         rotor__error("%s: dispatch returned state %d of %d",
                      m->type->name, to, m->type->nstates);
         to = ROTOR_ERROR;
     }
-    if (to >= 0 && apply_state(m, to) < 0)
+    if (to >= 0 && apply_state(m, to, keep) < 0)
         to = ROTOR_ERROR;
     if (to == ROTOR_DONE || to == ROTOR_ERROR)
         rotor__end(m, to == ROTOR_ERROR);
@@ -114,7 +105,7 @@ void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
     if (to == ROTOR_UNHANDLED && kind == ROTOR_EV_ERROR)
         to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
-        rotor__trace_delivery(m, from, kind, to);
+        rotor__trace_delivery(m, from, kind, ROTOR_GOTO_STATE(to));
     settle(m, to);
     if (to != ROTOR_DONE && to != ROTOR_ERROR && ops->after)
         ops->after(m);
@@ -134,14 +125,14 @@ void rotor__end(struct rotor_scope *m, bool error)
         return;
     }
     m->ending = true;
-    if (m->timer_on)
-        event_del(&m->timer);
+    rotor__timers_fini(m);
     if (m->type->destroy) {
         struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_DESTROY, NULL);
         struct rotor_scope *prev = enter_user(m);
         m->type->destroy(m->data, m, &ev);
         leave_user(m, prev);
     }
+    rotor__async_release(m);    /* its futures and notifiers (future.c) */
     ops_of(m->type)->release(m);
     rotor__table_release(&loop->table, m);
     free(m);
@@ -222,16 +213,6 @@ static void spawn_failed(struct rotor_loop *loop, void *seed)
                           ROTOR_EV_SPAWN_FAILED, seed);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct rotor_scope *m = arg;
-    struct rotor_loop *loop = m->loop;
-
-    m->timer_on = false;
-    rotor__deliver(m, ROTOR_EV_TIMEOUT, NULL);
-    rotor__drain(loop);
-}
-
 static struct rotor_scope *new_machine(struct rotor_loop *loop,
                                        const struct rotor_machine_type *t)
 {
@@ -248,7 +229,7 @@ static struct rotor_scope *new_machine(struct rotor_loop *loop,
     m->loop = loop;
     m->state = -1;
     m->fd = -1;
-    event_assign(&m->timer, loop->base, -1, 0, on_timer, m);
+    event_assign(&m->timer, loop->base, -1, 0, rotor__timer_fired, m);
     loop->live++;
     return m;
 }

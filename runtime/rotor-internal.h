@@ -47,11 +47,15 @@ struct rotor_scope {
     int       end_req;    /* ROTOR_DONE/ROTOR_ERROR asked while busy, or 0 */
     unsigned  busy;       /* > 0 while its own user code runs */
     bool      ending;     /* destroy has started: no more deliveries */
-    bool      timer_on;
+    uint16_t  timers_on;  /* bit L: the timer of nesting level L is armed */
     uint8_t   watching;   /* ROTOR_WATCH_* bits m->io is armed with */
-    struct event timer;
+    struct event timer;   /* the timeout of the active state of depth 0 */
+    struct rotor__level_timer *deep;  /* depths 1..ROTOR_MAX_DEPTH-1, made
+                                         when first armed (timeout.c) */
     struct event io;      /* assigned only while watching != 0 */
     void     *kind_data;  /* struct rotor__stream / rotor__listener */
+    struct rotor_future *futures; /* its pending futures (future.c) */
+    struct rotor__life  *life;    /* shared with its notifiers, or NULL */
 };
 
 /* ---- machine table (table.c) ---------------------------------------- */
@@ -115,6 +119,22 @@ struct rotor__tmo_cache {
 const struct timeval *rotor__timeout_tv(struct rotor_loop *loop, uint32_t ms);
 void rotor__timeout_fini(struct rotor__tmo_cache *c);
 
+/* Hierarchical machines keep one timer per nesting level: the timeout of
+ * an enclosing state stays armed while its substates come and go. */
+struct rotor__level_timer {
+    struct event        ev;
+    struct rotor_scope *m;
+    int                 level;
+};
+
+/* Cancels the timers of levels >= keep, then arms those of the states
+ * of depth >= keep on the path of m->state (the leaf just entered). */
+void rotor__timers_apply(struct rotor_scope *m, int keep);
+/* Cancels every timer of m and frees what they used. */
+void rotor__timers_fini(struct rotor_scope *m);
+/* The level-0 timer's callback (arg: the machine), for event_assign. */
+void rotor__timer_fired(evutil_socket_t fd, short what, void *arg);
+
 /* ---- the loop (loop.c) ---------------------------------------------- */
 
 struct rotor_loop {
@@ -127,6 +147,9 @@ struct rotor_loop {
     struct evdns_base      *dns;      /* made by the first connect by name */
     size_t live, errors;
     bool trace, running, stop, draining, freeing;
+    struct rotor__mailbox  *mbox;     /* cross-thread traffic (notify.c) */
+    rotor_trace_fn         *trace_fn; /* NULL: trace lines go to stderr */
+    void                   *trace_arg;
 };
 
 /* Delivers queued events until none is left, unless user code of this
@@ -179,8 +202,57 @@ rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 const struct rotor_machine_type *type,
                                 int fd, void *seed);
 
+/* ---- notifiers, futures, the mailbox (notify.c, future.c) ----------- */
+
+/* What the mailbox carries: the first member of a notifier (a wakeup) or
+ * of a future (a resolution or a broken promise). */
+struct rotor__mnode {
+    struct rotor__mnode *next;
+    int kind;                 /* ROTOR_EV_WAKEUP or ROTOR_EV_RESOLVED */
+};
+
+/* The kind of a loop-queue entry carrying a future resolved from the
+ * loop's own thread (data: the future).  Negative: users cannot raise it. */
+#define ROTOR__EV_FUTURE (-64)
+
+/* Opens the loop's mailbox and watches its descriptor.  -1 on failure. */
+int  rotor__mailbox_open(struct rotor_loop *loop);
+/* Closes the mailbox (handles fail cleanly from now on), disposes of what
+ * it still holds, and drops the loop's reference.  After every machine
+ * ended. */
+void rotor__mailbox_close(struct rotor_loop *loop);
+/* Sets the thread's running loop (for the no-system-call path); returns
+ * the previous one. */
+struct rotor_loop *rotor__mailbox_enter(struct rotor_loop *loop);
+/* Queues n for the loop from any thread.  -1 when the loop is gone. */
+int  rotor__mailbox_post(struct rotor__mailbox *mb, struct rotor__mnode *n);
+void rotor__mailbox_ref(struct rotor__mailbox *mb);
+void rotor__mailbox_unref(struct rotor__mailbox *mb);
+/* The loop whose thread this is, if mb is that loop's mailbox and the
+ * loop is running here; else NULL. */
+struct rotor_loop *rotor__mailbox_local(struct rotor__mailbox *mb);
+/* The mailbox of the loop. */
+struct rotor__mailbox *rotor__loop_mailbox(struct rotor_loop *loop);
+
+/* A future's resolution (or broken promise) reached its loop's thread:
+ * delivers it to the owner, or destroys the value. */
+void rotor__future_arrive(struct rotor_loop *loop, struct rotor_future *f);
+/* Disposes of a future's arrival without delivery (the loop is freed). */
+void rotor__future_discard(struct rotor_future *f);
+/* A wakeup reached its loop's thread. */
+void rotor__notifier_arrive(struct rotor_loop *loop,
+                            struct rotor_notifier *n);
+/* m ends: its futures are dropped, its notifiers learn it.  Called once,
+ * after `destroy`. */
+void rotor__async_release(struct rotor_scope *m);
+/* Marks m's notifiers' machine as ended (notify.c). */
+void rotor__life_end(struct rotor_scope *m);
 
 /* ---- tracing and errors (trace.c, error.c) -------------------------- */
+
+/* Emits one trace line to the loop's hook or stderr. */
+void rotor__trace_printf(const struct rotor_loop *loop, const char *fmt, ...)
+    ROTOR__PRINTF(2, 3);
 
 void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
                            int to);

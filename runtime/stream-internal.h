@@ -19,6 +19,7 @@ struct rotor__stream {
     struct event rev, wev;
     bool reading, writing;      /* rev / wev are added */
     bool write_blocked;         /* the kernel refused bytes: wait for wev */
+    bool big_reads;             /* the last read filled its reservation */
     bool is_socket;             /* sendmsg(MSG_NOSIGNAL) works */
     bool unwatchable;           /* a regular file: always ready */
     bool eof, failed;

@@ -37,6 +37,10 @@
 #include "stream-internal.h"
 
 #define READ_CHUNK   16384u     /* bytes reserved for one readv() */
+/* After small reads, reserve this much instead: with libevent's chain
+ * header the block stays under glibc's tcache limit (1032 bytes), so a
+ * request-sized read costs no trip into malloc's bins. */
+#define READ_SMALL   960u
 #define READ_ROUNDS  8          /* readv() calls per wakeup at most */
 #define WRITE_IOVECS 16
 
@@ -198,15 +202,15 @@ static void update_interest(struct rotor_scope *m)
 {
     struct rotor__stream *st = m->kind_data;
     const struct rotor_state_info *info = state_info(m);
-    bool read = st->fd >= 0 && !st->eof && !st->failed && !st->connecting &&
+    bool usable = st->fd >= 0 && !st->failed;
+    bool read = usable && !st->eof && !st->connecting &&
                 wants_input(info->expect) &&
                 evbuffer_get_length(st->in) < input_needed(info) &&
-                evbuffer_get_length(st->out) <= ROTOR_STREAM_HIGH_WATER;
+                (!st->write_blocked ||
+                 evbuffer_get_length(st->out) <= ROTOR_STREAM_HIGH_WATER);
     /* Write interest only once the kernel refused bytes: toggling it
      * around every answer would cost two epoll_ctl per message. */
-    bool write = st->fd >= 0 && !st->failed &&
-                 (st->connecting ||
-                  (st->write_blocked && evbuffer_get_length(st->out) > 0));
+    bool write = usable && (st->connecting || st->write_blocked);
 
     set_event(st, &st->rev, &st->reading, read);
     set_event(st, &st->wev, &st->writing, write);
@@ -230,13 +234,14 @@ static size_t read_some(struct rotor__stream *st, size_t room)
 
     for (int round = 0; round < READ_ROUNDS && total < room; round++) {
         struct evbuffer_iovec vec[2];
-        int n = evbuffer_reserve_space(st->in, READ_CHUNK, vec, 2);
+        size_t chunk = st->big_reads ? READ_CHUNK : READ_SMALL;
+        int n = evbuffer_reserve_space(st->in, (ssize_t)chunk, vec, 2);
         if (n <= 0) {
             fail(st, ENOMEM);
             break;
         }
         struct iovec iov[2];
-        size_t cap = READ_CHUNK;    /* extents may be larger: stay bounded */
+        size_t cap = chunk;         /* extents may be larger: stay bounded */
         for (int i = 0; i < n; i++) {
             iov[i].iov_base = vec[i].iov_base;
             iov[i].iov_len = vec[i].iov_len < cap ? vec[i].iov_len : cap;
@@ -260,7 +265,8 @@ static size_t read_some(struct rotor__stream *st, size_t room)
         evbuffer_commit_space(st->in, vec, n);
         size_t just = vec[0].iov_len + (n > 1 ? vec[1].iov_len : 0);
         total += just;
-        if (just < READ_CHUNK)
+        st->big_reads = just == chunk;
+        if (just < chunk)
             break;              /* the socket is empty for now */
     }
     return total;
@@ -658,6 +664,26 @@ const char *rotor_stream_peek(rotor_scope *s, size_t n)
 static void input_consumed(struct rotor__stream *st)
 {
     st->scan = 0;       /* offsets moved: search again from the start */
+}
+
+size_t rotor_stream_through_last(rotor_scope *s, char byte)
+{
+    struct rotor__stream *st = stream_of(s);
+    struct evbuffer_iovec vec[64];
+
+    if (!st)
+        return 0;
+    int n = evbuffer_peek(st->in, -1, NULL, vec, 64);
+    if (n > 64)
+        return 0;       /* very fragmented: let the caller go line by line */
+    size_t before = evbuffer_get_length(st->in);
+    for (int i = n - 1; i >= 0; i--) {
+        before -= vec[i].iov_len;
+        const char *hit = memrchr(vec[i].iov_base, byte, vec[i].iov_len);
+        if (hit)
+            return before + (size_t)(hit - (const char *)vec[i].iov_base) + 1;
+    }
+    return 0;
 }
 
 size_t rotor_stream_read(rotor_scope *s, void *buf, size_t n)

@@ -66,3 +66,88 @@ void rotor__timeout_fini(struct rotor__tmo_cache *c)
     c->v = NULL;
     c->n = c->cap = c->last = 0;
 }
+
+/* ---- per-level timers of a machine ------------------------------------ */
+
+static void fire(struct rotor_scope *m, int level)
+{
+    struct rotor_loop *loop = m->loop;
+    struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_TIMEOUT, NULL);
+
+    /* the tag says whose timeout it is: the generated dispatch hands it
+     * to the state of that depth and the states around it */
+    ev.tag = level;
+    m->timers_on &= (uint16_t)~(1u << level);
+    rotor__deliver_ev(m, &ev);
+    rotor__drain(loop);
+}
+
+void rotor__timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    fire(arg, 0);
+}
+
+static void deep_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor__level_timer *t = arg;
+
+    (void)fd;
+    (void)what;
+    fire(t->m, t->level);
+}
+
+static struct event *timer_of(struct rotor_scope *m, int level)
+{
+    if (level == 0)
+        return &m->timer;
+    if (!m->deep) {
+        m->deep = calloc(ROTOR_MAX_DEPTH - 1, sizeof *m->deep);
+        if (!m->deep) {
+            rotor__error("%s: out of memory arming a timeout", m->type->name);
+            return NULL;
+        }
+        for (int i = 0; i < ROTOR_MAX_DEPTH - 1; i++) {
+            m->deep[i].m = m;
+            m->deep[i].level = i + 1;
+            event_assign(&m->deep[i].ev, m->loop->base, -1, 0, deep_fired,
+                         &m->deep[i]);
+        }
+    }
+    return &m->deep[level - 1].ev;
+}
+
+static void cancel_from(struct rotor_scope *m, int keep)
+{
+    for (int level = keep; level < ROTOR_MAX_DEPTH; level++) {
+        if (m->timers_on & (1u << level)) {
+            event_del(timer_of(m, level));
+            m->timers_on &= (uint16_t)~(1u << level);
+        }
+    }
+}
+
+void rotor__timers_apply(struct rotor_scope *m, int keep)
+{
+    const struct rotor_state_info *states = m->type->states;
+
+    cancel_from(m, keep);
+    for (int s = m->state; s >= 0 && states[s].depth >= keep;
+         s = states[s].parent) {
+        int level = states[s].depth;
+        if (states[s].timeout_ms == 0 || level >= ROTOR_MAX_DEPTH)
+            continue;
+        const struct timeval *tv = rotor__timeout_tv(m->loop, states[s].timeout_ms);
+        struct event *ev = tv ? timer_of(m, level) : NULL;
+        if (ev && event_add(ev, tv) == 0)
+            m->timers_on |= (uint16_t)(1u << level);
+    }
+}
+
+void rotor__timers_fini(struct rotor_scope *m)
+{
+    cancel_from(m, 0);
+    free(m->deep);
+    m->deep = NULL;
+}

@@ -106,7 +106,7 @@ void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
 {
     char buf[32];
 
-    fprintf(stderr, "[%s#%u.%u] %s --%s--> %s\n", m->type->name,
+    rotor__trace_printf(m->loop, "[%s#%u.%u] %s --%s--> %s", m->type->name,
             (unsigned)m->ref.slot, (unsigned)m->ref.gen,
             state_label(m, from), event_label(m->type, kind, buf, sizeof buf),
             target_label(m->type, to));
@@ -117,7 +117,7 @@ void rotor__trace_note(const struct rotor_scope *m, const char *what)
 {
     if (!m->loop->trace)
         return;
-    fprintf(stderr, "[%s#%u.%u] %s %s\n", m->type->name,
+    rotor__trace_printf(m->loop, "[%s#%u.%u] %s %s", m->type->name,
             (unsigned)m->ref.slot, (unsigned)m->ref.gen, what,
             state_label(m, m->state));
 }

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define ROTOR_MACHINE_ABI 1u
+#define ROTOR_MACHINE_ABI 2u
 
 /* The running machine as seen by its actions (opaque). */
 typedef struct rotor_scope rotor_scope;
@@ -74,9 +74,35 @@ enum rotor_expect_kind {
 #define ROTOR_DONE      (-3)  /* machine ends normally */
 #define ROTOR_ERROR     (-4)  /* machine ends, reported as an error */
 
+/* States nest at most this deep (depth 0 .. ROTOR_MAX_DEPTH - 1). */
+#define ROTOR_MAX_DEPTH 16
+/* A machine has fewer states than this. */
+#define ROTOR_MAX_STATES (1 << 24)
+
+/* An external transition of a hierarchical machine returns the leaf
+ * state it entered and how many nesting levels it kept: the enclosing
+ * states of depth < keep were neither exited nor entered (their timeouts
+ * stay armed); every active state of depth >= keep was exited, and every
+ * state of the new leaf's path of depth >= keep entered.  A plain state
+ * number is ROTOR_GOTO(state, 0): everything exited and entered. */
+#define ROTOR_GOTO(state, keep) \
+    ((int)(((unsigned)(keep) << 24) | (unsigned)(state)))
+#define ROTOR_GOTO_STATE(r) ((r) < 0 ? (r) : (int)((unsigned)(r) & 0xffffffu))
+#define ROTOR_GOTO_KEEP(r)  ((r) < 0 ? 0 : (int)((unsigned)(r) >> 24))
+
+/* For dispatch: whether a `timeout` event reaches the transitions of a
+ * state at nesting depth `depth`.  The runtime gives each timeout the
+ * depth of the state whose timer fired as its tag (rotor_event_tag());
+ * it is handled from that state outward, so the `on timeout` of states
+ * inside it do not see it.  A tag of -1 (a raised `timeout`) reaches
+ * every state. */
+#define ROTOR_TIMEOUT_REACHES(ev, depth) \
+    (rotor_event_tag(ev) < 0 || rotor_event_tag(ev) >= (int)(depth))
+
 struct rotor_state_info {
     const char *name;
     int         parent;       /* enclosing state, or -1 */
+    uint8_t     depth;        /* nesting depth: 0 at the top level */
     uint32_t    timeout_ms;   /* 0: no timeout */
     uint8_t     watch;        /* ROTOR_WATCH_* (raw machines) */
     uint8_t     expect;       /* ROTOR_EXPECT_* (stream machines) */
@@ -86,11 +112,14 @@ struct rotor_state_info {
 };
 
 typedef void rotor_hook_fn(void *self, rotor_scope *s, const rotor_event *ev);
-/* Runs the entry actions of the initial state; returns that state. */
+/* Runs the entry actions of the initial state (outer first, down to its
+ * initial leaf); returns that leaf. */
 typedef int rotor_enter_fn(void *self, rotor_scope *s, const rotor_event *ev);
-/* Runs one event to completion: the first transition of `state` (or of
- * its parents) whose guard holds, with exit, transition and entry actions
- * in that order.  Returns the target state or a ROTOR_* result above. */
+/* Runs one event to completion: the first transition of the active leaf
+ * `state` (or of the states around it, inner first) whose guard holds,
+ * with exit, transition and entry actions in that order.  Returns the
+ * target leaf (ROTOR_GOTO(leaf, keep) when enclosing states were kept)
+ * or a ROTOR_* result above. */
 typedef int rotor_dispatch_fn(void *self, rotor_scope *s, int state,
                               int event, const rotor_event *ev);
 
@@ -100,7 +129,7 @@ struct rotor_machine_type {
     int         kind;                /* enum rotor_machine_kind */
     size_t      data_size;           /* sizeof the `data` struct, or 0 */
     size_t      data_align;
-    int         initial;
+    int         initial;             /* the initial leaf */
     int         nstates;
     const struct rotor_state_info *states;
     int         nevents;             /* user events */

@@ -62,6 +62,10 @@ size_t rotor_stream_input_length(rotor_scope *s);
 /* The first n bytes of input, made contiguous; NULL if fewer are held. */
 const char *rotor_stream_peek(rotor_scope *s, size_t n);
 
+/* The number of input bytes up to and including the last occurrence of
+ * byte, or 0 when it does not occur (to take all complete lines at once). */
+size_t rotor_stream_through_last(rotor_scope *s, char byte);
+
 /* Copies up to n bytes of input into buf and removes them; returns how
  * many were copied. */
 size_t rotor_stream_read(rotor_scope *s, void *buf, size_t n);

@@ -32,7 +32,7 @@ hasnt() { [ ! -e "$tmp/w/$1" ] || fail "$2: $1 should not exist"; }
 only() {    # only FILES...: nothing else is in $tmp/w (besides out, err, dir)
     extra=$(cd "$tmp/w" && ls -A | grep -v -x -e out -e err -e dir $(for f; do printf ' -e %s' "$f"; done))
     [ -z "$extra" ] || fail "unexpected files: $extra"
-    extra=$(cd "$tmp/w/dir" && ls -A | grep -v -x stream.rsm)
+    extra=$(cd "$tmp/w/dir" && ls -A | grep -v -x -e stream.rsm -e hier.rsm)
     [ -z "$extra" ] || fail "unexpected files in dir/: $extra"
 }
 says() { grep -q -e "$1" "$tmp/w/$2" || { fail "$3: no '$1' in $2:"; cat "$tmp/w/$2"; }; }
@@ -47,19 +47,22 @@ fresh; run 1; says "no input file" err "no input"; only
 fresh; run 1 dir/stream.rsm dir/stream.rsm; says "more than one input" err "two inputs"
 fresh; run 1 -o; says "needs a file name" err "-o without a value"
 fresh; run 1 missing.rsm; says "^rotorgen: error: cannot open 'missing.rsm'" err "missing file"; only
-fresh; run 1 --dot out.dot dir/stream.rsm; says "not supported yet" err "--dot"; only
+fresh; run 1 -Wno-frobnicate dir/stream.rsm; says "unknown warning option '-Wno-frobnicate'" err "bad -Wno-"; only
+fresh; run 1 -Wfrobnicate dir/stream.rsm; says "unknown warning option" err "bad -W"; only
+fresh; run 1 --dot dir/stream.rsm dir/stream.rsm; says "overwrite the input" err "--dot input"; only
+fresh; run 1 --dot stream.c dir/stream.rsm; says "two outputs have the same name ('stream.c')" err "--dot = .c"; only
 fresh; run 1 -o dir/stream.rsm dir/stream.rsm; says "overwrite the input" err "-o input"; only
 fresh; run 1 dir; says "cannot read 'dir'" err "directory as input"; only
 
 # default names: dir/stream.rsm -> ./stream.c + ./stream.h
 fresh; run 0 dir/stream.rsm; has stream.c default; has stream.h default; only stream.c stream.h
-[ -s "$tmp/w/err" ] && fail "default: printed $(cat "$tmp/w/err")"
+grep -q 'error' "$tmp/w/err" && fail "default: printed $(cat "$tmp/w/err")"
 grep -q '^#line [0-9]* "dir/stream.rsm"$' "$tmp/w/stream.c" || fail "#line names the input as given"
 grep -q '^#include "stream.h"$' "$tmp/w/stream.c" || fail "the .c includes its header"
 
 # -o alone: the header follows the .c; -H moves it
 fresh; run 0 -o gen.c dir/stream.rsm; has gen.c "-o"; has gen.h "-o"; only gen.c gen.h
-grep -q '^#line [0-9]* "gen.c"$' "$tmp/w/gen.c" || fail "-o: #line back to gen.c"
+grep -q '^#line [0-9]* "gen.c"$' "$tmp/w/gen.c" && fail "-o: a #line names the output"
 grep -q '^#ifndef ROTORGEN_GEN_H$' "$tmp/w/gen.h" || fail "-o: guard from the header name"
 fresh; run 0 -o dir/a.c -H b.h dir/stream.rsm; has dir/a.c "-o -H"; has b.h "-o -H"
 grep -q '^#include "b.h"$' "$tmp/w/dir/a.c" || fail "-H: the .c includes b.h"
@@ -83,14 +86,41 @@ sed -e 's|^/\* \(#line .*\) \*/$|\1|' "$tmp/w/stream.c" |
     cmp -s - "$tmp/w/lines/stream.c" || fail "--no-lines changes more than the directives"
 cmp -s "$tmp/w/lines/stream.h" "$tmp/w/stream.h" || fail "--no-lines changed the header"
 
-# -M: a make rule
+# -M: a make rule for every output, and an empty one for the input
 fresh; run 0 -M deps.mk -o 'out dir.c' dir/stream.rsm
 has deps.mk "-M"
-[ "$(cat "$tmp/w/deps.mk")" = 'out\ dir.c out\ dir.h: dir/stream.rsm' ] ||
-    fail "-M wrote: $(cat "$tmp/w/deps.mk")"
+printf '%s\n' 'out\ dir.c out\ dir.h: dir/stream.rsm' '' 'dir/stream.rsm:' > "$tmp/w/want.mk"
+cmp -s "$tmp/w/deps.mk" "$tmp/w/want.mk" || fail "-M wrote: $(cat "$tmp/w/deps.mk")"
+fresh; run 0 -M deps.mk --dot s.dot dir/stream.rsm
+[ "$(head -n 1 "$tmp/w/deps.mk")" = 'stream.c stream.h s.dot: dir/stream.rsm' ] ||
+    fail "-M --dot wrote: $(cat "$tmp/w/deps.mk")"
 
-# -Werror is accepted (there are no warnings yet)
-fresh; run 0 -Werror dir/stream.rsm; only stream.c stream.h
+# --dot writes the drawing beside the C, and only on success
+fresh; run 0 --dot s.dot dir/stream.rsm; has s.dot "--dot"; only stream.c stream.h s.dot
+grep -q '^digraph rsm {$' "$tmp/w/s.dot" || fail "--dot: not a digraph"
+fresh; run 0 --check --dot s.dot dir/stream.rsm; only
+
+# warnings: printed, exit 0; -Werror makes them errors and writes nothing;
+# -Wno-NAME silences one
+fresh; run 0 dir/stream.rsm; says "warning: .*\[-Wunreachable\]" err "warnings"
+fresh; run 1 -Werror dir/stream.rsm; says "error: .*\[-Werror=unreachable\]" err "-Werror"; only
+fresh; run 0 -Wno-shadowed -Wno-unreachable -Wno-unhandled dir/stream.rsm
+[ -s "$tmp/w/err" ] && fail "-Wno-*: printed $(cat "$tmp/w/err")"
+fresh; run 0 -Wno-dead_end -Wdead-end dir/stream.rsm
+fresh; cp "$CASES/hier.rsm" "$tmp/w/dir/"; run 0 -Werror dir/hier.rsm; only hier.c hier.h
+
+# #line directives name only the .rsm, so they stay put when lines are
+# added elsewhere: a new state at the end changes none of them
+fresh; run 0 dir/stream.rsm; grep '^#line' "$tmp/w/stream.c" > "$tmp/w/before"
+printf 'machine extra {\n    initial state x { on timeout / fn -> done; }\n}\n' >> "$tmp/w/dir/stream.rsm"
+run 0 dir/stream.rsm; grep '^#line' "$tmp/w/stream.c" | head -n "$(wc -l < "$tmp/w/before")" > "$tmp/w/after"
+cmp -s "$tmp/w/before" "$tmp/w/after" || fail "#line directives moved when a machine was added"
+rm -f "$tmp/w/before" "$tmp/w/after"
+
+# output is byte-identical between runs, #line directives included
+fresh; run 0 --dot s.dot dir/stream.rsm; mkdir "$tmp/w/one" && mv "$tmp/w/stream.c" "$tmp/w/stream.h" "$tmp/w/s.dot" "$tmp/w/one/"
+run 0 --dot s.dot dir/stream.rsm
+for f in stream.c stream.h s.dot; do cmp -s "$tmp/w/$f" "$tmp/w/one/$f" || fail "$f differs between runs"; done
 
 # a failed run leaves old outputs alone and no temporary file
 fresh; run 0 dir/stream.rsm; cp "$tmp/w/stream.c" "$tmp/w/old.c"
@@ -120,6 +150,18 @@ says "error: expected a machine item" err "deep braces"
   i=1; while [ $i -lt 3000 ]; do printf ' state s%d { on timeout -> s%d; }\n' $i $((i + 1)); i=$((i + 1)); done
   printf ' state s3000 { on timeout -> done; }\n}\n'; } > "$tmp/w/dir/many.rsm"
 run 0 --check dir/many.rsm
+
+# a composite state's transitions are repeated in each leaf's case: a
+# machine that would multiply them past the limit is refused at once
+fresh
+awk 'BEGIN { print "machine m { event go;"; print " initial state p {"
+    for (i = 0; i < 3000; i++) printf "  on go [g%d] -> done;\n", i
+    print "  initial state c0 { }"
+    for (i = 1; i < 1500; i++) printf "  state c%d { }\n", i
+    print " }"; print "}" }' > "$tmp/w/dir/quad.rsm"
+run 1 dir/quad.rsm
+says "error: machine 'm' is too large: its leaf states try 4500000 transitions" err "quadratic"
+rm -f "$tmp/w/dir/quad.rsm"; only
 
 echo "cli: $failed failed"
 [ $failed = 0 ]

@@ -9,14 +9,14 @@ struct second { int y; };    /* non-ASCII is fine here: é ü → */
    
 #line 23 "code_blocks.rsm"
 extern const char *const marker; const char *const marker = "%{ in a string";  
-#line 13 "code_blocks.c"
 #include "code_blocks.h"
 
 /* ---- machine first_m ---- */
+#line 9 "code_blocks.rsm"
 
 static const struct rotor_state_info first_m__states[] = {
     [first_m_st_s] = {
-        .name = "s", .parent = -1, .timeout_ms = 1000u,
+        .name = "s", .parent = -1, .depth = 0u, .timeout_ms = 1000u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -31,7 +31,6 @@ static int first_m__enter(void *self, rotor_scope *s, const rotor_event *ev)
     (void)ev;
 #line 11 "code_blocks.rsm"
     tick(self, s, ev);
-#line 35 "code_blocks.c"
     return first_m_st_s;
 }
 
@@ -49,7 +48,6 @@ static int first_m__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_TIMEOUT:
 #line 11 "code_blocks.rsm"
             tick(self, s, ev);
-#line 53 "code_blocks.c"
             return first_m_st_s;
         default:
             break;
@@ -80,10 +78,11 @@ const struct rotor_machine_type first_m_machine = {
 };
 
 /* ---- machine second_m ---- */
+#line 18 "code_blocks.rsm"
 
 static const struct rotor_state_info second_m__states[] = {
     [second_m_st_s] = {
-        .name = "s", .parent = -1, .timeout_ms = 0u,
+        .name = "s", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -113,7 +112,6 @@ static int second_m__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_WAKEUP:
 #line 20 "code_blocks.rsm"
             tock(self, s, ev);
-#line 117 "code_blocks.c"
             return second_m_st_s;
         default:
             break;

@@ -2,22 +2,23 @@
 #include "contextual.h"
 
 /* ---- machine state ---- */
+#line 3 "contextual.rsm"
 
 static const struct rotor_state_info state__states[] = {
     [state_st_state] = {
-        .name = "state", .parent = -1, .timeout_ms = 0u,
+        .name = "state", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [state_st_initial] = {
-        .name = "initial", .parent = -1, .timeout_ms = 0u,
+        .name = "initial", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [state_st_data] = {
-        .name = "data", .parent = -1, .timeout_ms = 0u,
+        .name = "data", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -34,7 +35,6 @@ static void state__create(void *self, rotor_scope *s, const rotor_event *ev)
 {
 #line 7 "contextual.rsm"
     machine(self, s, ev);
-#line 38 "contextual.c"
 }
 
 /* Runs the entry actions of the initial state. */
@@ -62,12 +62,10 @@ static int state__dispatch(void *self, rotor_scope *s, int state, int event,
             on(self, s, ev);
 #line 13 "contextual.rsm"
             stream(self, s, ev);
-#line 66 "contextual.c"
             return state_st_initial;
         case state_ev_entry:
 #line 10 "contextual.rsm"
             raw(self, s, ev);
-#line 71 "contextual.c"
             return state_st_data;
         default:
             break;
@@ -80,7 +78,6 @@ static int state__dispatch(void *self, rotor_scope *s, int state, int event,
             if (timeout(self, s, ev)) {
 #line 14 "contextual.rsm"
                 watch(self, s, ev);
-#line 84 "contextual.c"
                 return state_st_state;
             }
             break;

@@ -3,20 +3,20 @@
 #include <stddef.h>
 struct echo_acceptor { int listen_fd; unsigned long accepted; };
 struct echo_conn { int fd; size_t start, end; char buf[16384]; };
-#line 7 "echo_raw.c"
 #include "echo_raw.h"
 
 /* ---- machine echo_acceptor ---- */
+#line 8 "echo_raw.rsm"
 
 static const struct rotor_state_info echo_acceptor__states[] = {
     [echo_acceptor_st_listening] = {
-        .name = "listening", .parent = -1, .timeout_ms = 0u,
+        .name = "listening", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = ROTOR_WATCH_READABLE,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [echo_acceptor_st_resting] = {
-        .name = "resting", .parent = -1, .timeout_ms = 100u,
+        .name = "resting", .parent = -1, .depth = 0u, .timeout_ms = 100u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -31,7 +31,6 @@ static void echo_acceptor__create(void *self, rotor_scope *s, const rotor_event 
 {
 #line 11 "echo_raw.rsm"
     echo_acceptor_init(self, s, ev);
-#line 35 "echo_raw.c"
 }
 
 /* Runs the entry actions of the initial state. */
@@ -57,14 +56,12 @@ static int echo_acceptor__dispatch(void *self, rotor_scope *s, int state, int ev
         case ROTOR_EV_READABLE:
 #line 17 "echo_raw.rsm"
             accept_clients(self, s, ev);
-#line 61 "echo_raw.c"
             return ROTOR_INTERNAL;
         case echo_acceptor_ev_out_of_descriptors:
             return echo_acceptor_st_resting;
         case ROTOR_EV_SPAWN_FAILED:
 #line 19 "echo_raw.rsm"
             close_client(self, s, ev);
-#line 68 "echo_raw.c"
             return ROTOR_INTERNAL;
         default:
             break;
@@ -77,7 +74,6 @@ static int echo_acceptor__dispatch(void *self, rotor_scope *s, int state, int ev
         case ROTOR_EV_SPAWN_FAILED:
 #line 25 "echo_raw.rsm"
             close_client(self, s, ev);
-#line 81 "echo_raw.c"
             return ROTOR_INTERNAL;
         default:
             break;
@@ -108,16 +104,17 @@ const struct rotor_machine_type echo_acceptor_machine = {
 };
 
 /* ---- machine echo_conn ---- */
+#line 29 "echo_raw.rsm"
 
 static const struct rotor_state_info echo_conn__states[] = {
     [echo_conn_st_reading] = {
-        .name = "reading", .parent = -1, .timeout_ms = 0u,
+        .name = "reading", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = ROTOR_WATCH_READABLE,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [echo_conn_st_draining] = {
-        .name = "draining", .parent = -1, .timeout_ms = 0u,
+        .name = "draining", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = ROTOR_WATCH_READABLE | ROTOR_WATCH_WRITABLE,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -134,14 +131,12 @@ static void echo_conn__create(void *self, rotor_scope *s, const rotor_event *ev)
 {
 #line 32 "echo_raw.rsm"
     echo_conn_init(self, s, ev);
-#line 138 "echo_raw.c"
 }
 
 static void echo_conn__destroy(void *self, rotor_scope *s, const rotor_event *ev)
 {
 #line 33 "echo_raw.rsm"
     echo_conn_fini(self, s, ev);
-#line 145 "echo_raw.c"
 }
 
 /* Runs the entry actions of the initial state. */
@@ -167,7 +162,6 @@ static int echo_conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_READABLE:
 #line 41 "echo_raw.rsm"
             read_and_echo(self, s, ev);
-#line 171 "echo_raw.c"
             return ROTOR_INTERNAL;
         case echo_conn_ev_blocked:
             return echo_conn_st_draining;
@@ -182,7 +176,6 @@ static int echo_conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_WRITABLE:
 #line 49 "echo_raw.rsm"
             write_pending(self, s, ev);
-#line 186 "echo_raw.c"
             return ROTOR_INTERNAL;
         case echo_conn_ev_drained:
             return echo_conn_st_reading;

@@ -1,14 +1,21 @@
 #!/bin/sh
 # golden.sh: rotorgen's golden tests.
 #
-# For every tests/rotorgen/NAME.rsm: if NAME.err exists the input is
-# invalid, and rotorgen must exit 1, print exactly NAME.err on stderr and
-# leave no file behind; otherwise rotorgen must exit 0 silently and write
-# exactly NAME.c and NAME.h, the same bytes on a second run, and the .c
-# must compile cleanly.  A case with neither expected file fails.
+# For every tests/rotorgen/NAME.rsm, run as `rotorgen [FLAGS] NAME.rsm`
+# where FLAGS is the content of NAME.flags if there is one:
+#  - NAME.err alone: the input is invalid; rotorgen must exit 1, print
+#    exactly NAME.err on stderr and leave no file behind;
+#  - NAME.c and NAME.h: rotorgen must exit 0, print exactly NAME.err on
+#    stderr (its warnings; nothing if there is no NAME.err), write exactly
+#    NAME.c and NAME.h, the same bytes on a second run, and the .c must
+#    compile cleanly;
+#  - NAME.dot besides: the run gets --dot NAME.dot, which must match too,
+#    and must render with Graphviz's dot when it is installed.
+# A case with no expected file fails.
 #
 # REGEN=1 rewrites the expected files from the current rotorgen instead
-# (then read every changed file before committing it).
+# (then read every changed file before committing it).  A new case gets
+# a .dot only if an empty NAME.dot was created first.
 #
 # Runs from `make check` (top_builddir and top_srcdir set), or by hand:
 #   top_builddir=BUILD top_srcdir=SRC sh tests/rotorgen/golden.sh [NAME...]
@@ -18,6 +25,7 @@ ROTORGEN=$top_builddir/rotorgen/rotorgen
 CASES=$top_srcdir/tests/rotorgen
 CC=${CC:-cc}
 CFLAGS_STRICT="-std=c11 -Wall -Wextra -Wpedantic -Werror"
+DOT=${DOT:-$(command -v dot)}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rotorgen-golden.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -35,7 +43,11 @@ fail() {
 run_case() {
     dir=$1
     rm -rf "$dir" && mkdir "$dir" && cp "$CASES/$name.rsm" "$dir/" || exit 99
-    (cd "$dir" && "$ROTORGEN" "$name.rsm" >stdout 2>stderr; echo $? >status)
+    flags=
+    [ -f "$CASES/$name.flags" ] && flags=$(cat "$CASES/$name.flags")
+    [ -f "$CASES/$name.dot" ] && flags="$flags --dot $name.dot"
+    # shellcheck disable=SC2086  # flags are words
+    (cd "$dir" && "$ROTORGEN" $flags "$name.rsm" >stdout 2>stderr; echo $? >status)
 }
 
 check_invalid() {
@@ -54,16 +66,26 @@ check_invalid() {
 
 check_valid() {
     run_case "$tmp/a"
-    if [ "$(cat "$tmp/a/status")" != 0 ] || [ -s "$tmp/a/stderr" ]; then
-        fail "exit status $(cat "$tmp/a/status"), expected 0 and no message:"
+    if [ "$(cat "$tmp/a/status")" != 0 ]; then
+        fail "exit status $(cat "$tmp/a/status"), expected 0:"
         cat "$tmp/a/stderr"
         return
     fi
+    exts="c h"
+    [ -f "$CASES/$name.dot" ] && exts="c h dot"
     if [ -n "$REGEN" ]; then
-        cp "$tmp/a/$name.c" "$tmp/a/$name.h" "$CASES/"
+        for ext in $exts; do cp "$tmp/a/$name.$ext" "$CASES/"; done
+        if [ -s "$tmp/a/stderr" ]; then cp "$tmp/a/stderr" "$CASES/$name.err"
+        else rm -f "$CASES/$name.err"; fi
         return
     fi
-    for ext in c h; do
+    if [ -f "$CASES/$name.err" ]; then
+        diff -u "$CASES/$name.err" "$tmp/a/stderr" || fail "stderr differs from $name.err"
+    elif [ -s "$tmp/a/stderr" ]; then
+        fail "expected no message, got:"
+        cat "$tmp/a/stderr"
+    fi
+    for ext in $exts; do
         if [ ! -f "$CASES/$name.$ext" ]; then
             fail "expected file $name.$ext is missing"
         else
@@ -72,12 +94,16 @@ check_valid() {
         fi
     done
     run_case "$tmp/b"
-    for ext in c h; do
+    for ext in $exts; do
         cmp -s "$tmp/a/$name.$ext" "$tmp/b/$name.$ext" ||
             fail "$name.$ext differs between two runs"
     done
     (cd "$tmp/a" && $CC $CFLAGS_STRICT -I"$top_srcdir/runtime" -c "$name.c" -o "$name.o") ||
         fail "$name.c does not compile cleanly"
+    if [ -f "$CASES/$name.dot" ] && [ -n "$DOT" ]; then
+        "$DOT" -Tsvg "$tmp/a/$name.dot" -o "$tmp/a/$name.svg" 2>"$tmp/a/dot.err" &&
+            [ ! -s "$tmp/a/dot.err" ] || { fail "dot cannot render $name.dot:"; cat "$tmp/a/dot.err"; }
+    fi
 }
 
 if [ $# -gt 0 ]; then
@@ -88,16 +114,14 @@ fi
 
 for name in $names; do
     before=$failed
-    if [ -f "$CASES/$name.err" ]; then
+    if [ -f "$CASES/$name.c" ] || [ -f "$CASES/$name.h" ]; then
+        check_valid
+    elif [ -f "$CASES/$name.err" ] && [ -z "$REGEN" ]; then
         check_invalid
-    elif [ -f "$CASES/$name.c" ] || [ -f "$CASES/$name.h" ] || [ -n "$REGEN" ]; then
-        # REGEN of a new case: decided by what rotorgen does with it
-        if [ -n "$REGEN" ] && [ ! -f "$CASES/$name.c" ]; then
-            run_case "$tmp/a"
-            if [ "$(cat "$tmp/a/status")" != 0 ]; then check_invalid; else check_valid; fi
-        else
-            check_valid
-        fi
+    elif [ -n "$REGEN" ]; then
+        # REGEN of a new or invalid case: decided by what rotorgen does
+        run_case "$tmp/a"
+        if [ "$(cat "$tmp/a/status")" != 0 ]; then check_invalid; else check_valid; fi
     else
         fail "no expected output (write $name.c + $name.h, or $name.err)"
     fi

@@ -2,16 +2,17 @@
 #include "guards.h"
 
 /* ---- machine a ---- */
+#line 5 "guards.rsm"
 
 static const struct rotor_state_info a__states[] = {
     [a_st_s1] = {
-        .name = "s1", .parent = -1, .timeout_ms = 0u,
+        .name = "s1", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [a_st_s2] = {
-        .name = "s2", .parent = -1, .timeout_ms = 0u,
+        .name = "s2", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -50,7 +51,6 @@ static int a__dispatch(void *self, rotor_scope *s, int state, int event,
                 one(self, s, ev);
 #line 17 "guards.rsm"
                 enter_s2(self, s, ev);
-#line 54 "guards.c"
                 return a_st_s2;
             }
 #line 11 "guards.rsm"
@@ -59,12 +59,10 @@ static int a__dispatch(void *self, rotor_scope *s, int state, int event,
                 two(self, s, ev);
 #line 11 "guards.rsm"
                 three(self, s, ev);
-#line 63 "guards.c"
                 return ROTOR_INTERNAL;
             }
 #line 12 "guards.rsm"
             fallback(self, s, ev);
-#line 68 "guards.c"
             return a_st_s1;
         case a_ev_stop:
             return ROTOR_DONE;
@@ -79,7 +77,6 @@ static int a__dispatch(void *self, rotor_scope *s, int state, int event,
             if (first(self, s, ev)) {
 #line 18 "guards.rsm"
                 leave_s2(self, s, ev);
-#line 83 "guards.c"
                 return a_st_s1;
             }
 #line 20 "guards.rsm"
@@ -88,7 +85,6 @@ static int a__dispatch(void *self, rotor_scope *s, int state, int event,
                 leave_s2(self, s, ev);
 #line 17 "guards.rsm"
                 enter_s2(self, s, ev);
-#line 92 "guards.c"
                 return a_st_s2;
             }
             break;
@@ -121,10 +117,11 @@ const struct rotor_machine_type a_machine = {
 };
 
 /* ---- machine b ---- */
+#line 24 "guards.rsm"
 
 static const struct rotor_state_info b__states[] = {
     [b_st_only] = {
-        .name = "only", .parent = -1, .timeout_ms = 0u,
+        .name = "only", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -143,7 +140,6 @@ static int b__enter(void *self, rotor_scope *s, const rotor_event *ev)
     (void)ev;
 #line 27 "guards.rsm"
     enter_s2(self, s, ev);
-#line 147 "guards.c"
     return b_st_only;
 }
 
@@ -163,7 +159,6 @@ static int b__dispatch(void *self, rotor_scope *s, int state, int event,
             if (first(self, s, ev)) {
 #line 28 "guards.rsm"
                 one(self, s, ev);
-#line 167 "guards.c"
                 return ROTOR_ERROR;
             }
             break;

@@ -2,10 +2,11 @@
 #include "minimal.h"
 
 /* ---- machine nothing ---- */
+#line 1 "minimal.rsm"
 
 static const struct rotor_state_info nothing__states[] = {
     [nothing_st_only] = {
-        .name = "only", .parent = -1, .timeout_ms = 0u,
+        .name = "only", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 cp "$src/order.rsm" "$src/order-data.h" "$src/order-main.c" "$tmp/" || exit 99
 cd "$tmp" || exit 99
-"$top_builddir/rotorgen/rotorgen" order.rsm || { echo "FAIL: rotorgen"; exit 1; }
+"$top_builddir/rotorgen/rotorgen" -Wno-unhandled order.rsm || { echo "FAIL: rotorgen"; exit 1; }
 $CC -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$top_srcdir/runtime" \
     -o order order.c order-main.c || { echo "FAIL: compile"; exit 1; }
 ./order || exit 1

@@ -4,56 +4,56 @@
 struct conn { int fd; uint32_t lines; };
 struct shared { unsigned long served; };
 struct line { const char *text; };
-#line 8 "stream.c"
 #include "stream.h"
 
 /* ---- machine conn ---- */
+#line 10 "stream.rsm"
 
 static const struct rotor_state_info conn__states[] = {
     [conn_st_greeting] = {
-        .name = "greeting", .parent = -1, .timeout_ms = 250u,
+        .name = "greeting", .parent = -1, .depth = 0u, .timeout_ms = 250u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_FLUSH, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_header] = {
-        .name = "header", .parent = -1, .timeout_ms = 30000u,
+        .name = "header", .parent = -1, .depth = 0u, .timeout_ms = 30000u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_UNTIL, .expect_size = 8192u,
         .delim = "\015\012\015\012", .delim_len = 4u,
     },
     [conn_st_body] = {
-        .name = "body", .parent = -1, .timeout_ms = 300000u,
+        .name = "body", .parent = -1, .depth = 0u, .timeout_ms = 300000u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_BYTES, .expect_size = 1024u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_lines] = {
-        .name = "lines", .parent = -1, .timeout_ms = 0u,
+        .name = "lines", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_LINE, .expect_size = 4096u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_resting] = {
-        .name = "resting", .parent = -1, .timeout_ms = 1000u,
+        .name = "resting", .parent = -1, .depth = 0u, .timeout_ms = 1000u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_SLEEP, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_closing] = {
-        .name = "closing", .parent = -1, .timeout_ms = 0u,
+        .name = "closing", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_FLUSH, .expect_size = 65536u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_draining] = {
-        .name = "draining", .parent = -1, .timeout_ms = 0u,
+        .name = "draining", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_FLUSH, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
     },
     [conn_st_quiet] = {
-        .name = "quiet", .parent = -1, .timeout_ms = 0u,
+        .name = "quiet", .parent = -1, .depth = 0u, .timeout_ms = 0u,
         .watch = 0u,
         .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
         .delim = NULL, .delim_len = 0u,
@@ -71,14 +71,12 @@ static void conn__create(void *self, rotor_scope *s, const rotor_event *ev)
 {
 #line 14 "stream.rsm"
     conn_init(self, s, ev);
-#line 75 "stream.c"
 }
 
 static void conn__destroy(void *self, rotor_scope *s, const rotor_event *ev)
 {
 #line 15 "stream.rsm"
     conn_fini(self, s, ev);
-#line 82 "stream.c"
 }
 
 /* Runs the entry actions of the initial state. */
@@ -91,7 +89,6 @@ static int conn__enter(void *self, rotor_scope *s, const rotor_event *ev)
     say_hello(self, s, ev);
 #line 25 "stream.rsm"
     count_greeting(self, s, ev);
-#line 95 "stream.c"
     return conn_st_greeting;
 }
 
@@ -109,17 +106,14 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_FLUSHED:
 #line 26 "stream.rsm"
             log_leave(self, s, ev);
-#line 113 "stream.c"
             return conn_st_header;
         case ROTOR_EV_TIMEOUT:
 #line 26 "stream.rsm"
             log_leave(self, s, ev);
-#line 118 "stream.c"
             return ROTOR_ERROR;
         case ROTOR_EV_ERROR:
 #line 26 "stream.rsm"
             log_leave(self, s, ev);
-#line 123 "stream.c"
             return ROTOR_ERROR;
         default:
             break;
@@ -134,12 +128,10 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
                 parse_header(self, s, ev);
 #line 34 "stream.rsm"
                 log_leave(self, s, ev);
-#line 138 "stream.c"
                 return conn_st_body;
             }
 #line 35 "stream.rsm"
             reject(self, s, ev);
-#line 143 "stream.c"
             return ROTOR_ERROR;
         case ROTOR_EV_LIMIT:
             return ROTOR_ERROR;
@@ -154,17 +146,14 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_INPUT:
 #line 42 "stream.rsm"
             take_body(self, s, ev);
-#line 158 "stream.c"
             return ROTOR_INTERNAL;
         case conn_ev_got_line:
 #line 43 "stream.rsm"
             if (is_quit(self, s, ev)) {
-#line 163 "stream.c"
                 return ROTOR_DONE;
             }
 #line 44 "stream.rsm"
             echo_line(self, s, ev);
-#line 168 "stream.c"
             return conn_st_body;
         case conn_ev_quit:
             return ROTOR_DONE;
@@ -181,19 +170,16 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
                 stop_lines(self, s, ev);
 #line 52 "stream.rsm"
                 say_bye(self, s, ev);
-#line 185 "stream.c"
                 return conn_st_closing;
             }
 #line 53 "stream.rsm"
             echo_line(self, s, ev);
-#line 190 "stream.c"
             return ROTOR_INTERNAL;
         case conn_ev_raw_bytes:
 #line 51 "stream.rsm"
             stop_lines(self, s, ev);
 #line 50 "stream.rsm"
             start_lines(self, s, ev);
-#line 197 "stream.c"
             return conn_st_lines;
         case conn_ev_many:
 #line 51 "stream.rsm"
@@ -202,17 +188,14 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
             take_many(self, s, ev);
 #line 50 "stream.rsm"
             start_lines(self, s, ev);
-#line 206 "stream.c"
             return conn_st_lines;
         case ROTOR_EV_CONNECTED:
 #line 56 "stream.rsm"
             log_leave(self, s, ev);
-#line 211 "stream.c"
             return ROTOR_INTERNAL;
         case ROTOR_EV_WAKEUP:
 #line 51 "stream.rsm"
             stop_lines(self, s, ev);
-#line 216 "stream.c"
             return conn_st_resting;
         default:
             break;
@@ -223,12 +206,10 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case ROTOR_EV_TIMEOUT:
 #line 50 "stream.rsm"
             start_lines(self, s, ev);
-#line 227 "stream.c"
             return conn_st_lines;
         case ROTOR_EV_RESOLVED:
 #line 63 "stream.rsm"
             take_result(self, s, ev);
-#line 232 "stream.c"
             return ROTOR_INTERNAL;
         case ROTOR_EV_SPAWN_FAILED:
             return ROTOR_ERROR;

@@ -1,0 +1,70 @@
+/* http-conn-data.h: the data of an http_conn machine (grammars/http.rsm),
+ * private to examples/http-server.c and the generated machine. */
+#ifndef HTTP_CONN_DATA_H
+#define HTTP_CONN_DATA_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rotor/rotor.h>
+
+#include "http-parser.h"
+#include "http-server.h"
+
+struct evbuffer;
+
+/* What the deciding guard of a transition chose (see http.rsm). */
+enum http_next {
+    HTTP_NEXT_HEAD,         /* the next request */
+    HTTP_NEXT_BODY,         /* read this request's body */
+    HTTP_NEXT_CLOSE         /* flush, then close */
+};
+
+/* The verdict of a tick in `head`. */
+enum http_tick_verdict {
+    HTTP_TICK_KEEP,
+    HTTP_TICK_IDLE_OVER,
+    HTTP_TICK_LATE
+};
+
+/* Answer progress of the current exchange. */
+enum http_answer {
+    HTTP_ANSWER_NONE,
+    HTTP_ANSWER_STARTED,    /* http_respond_start: body pieces follow */
+    HTTP_ANSWER_DONE
+};
+
+struct http_exchange {
+    struct http_conn *conn;
+    rotor_scope *s;
+    const char *head;       /* the request head the parser's spans index */
+    const struct http_handler *handler;
+    uint8_t answer;         /* enum http_answer */
+    uint8_t head_only;      /* HEAD: no body in the answer */
+    uint8_t chunked;        /* the answer's body is chunked */
+    uint8_t close;          /* close after the answer */
+    uint64_t body_total;    /* body bytes received */
+    alignas(16) unsigned char scratch[HTTP_SCRATCH];
+};
+
+struct http_conn {
+    struct http_server *srv;
+    uint8_t next;           /* enum http_next */
+    uint8_t verdict;        /* enum http_tick_verdict */
+    uint8_t body_chunked;   /* the request body is chunked */
+    uint8_t parser_used;    /* reset the parser before the next head */
+    uint32_t served;        /* request heads taken on this connection */
+    uint32_t tick_served;   /* served at the last tick */
+    uint32_t idle_ticks;    /* ticks with no input and no request */
+    uint32_t head_ticks;    /* ticks a partial head has been pending */
+    uint64_t body_left;     /* Content-Length bytes still to come */
+    struct evbuffer *body;  /* HTTP_WANT_BUFFER; made on first use */
+    char *head_copy;        /* the head of a request with a body */
+    size_t head_cap;
+    struct http_exchange x;
+    struct http_chunked chunked;
+    struct http_parser parser;
+};
+
+#endif

@@ -1,0 +1,842 @@
+/*
+ * http-server.c: the actions of grammars/http.rsm (an HTTP/1.1 server
+ * connection) and the handler interface of http-server.h.
+ *
+ * Costs we design for: a request without a body is one dispatch (the
+ * deciding guard parses, routes and answers; the transition is internal),
+ * its head is parsed where it lies in the input buffer, and its answer
+ * is assembled on the stack and appended with one write.  Nothing is
+ * allocated per request: a connection keeps its parser, its body buffer
+ * and its copy of a head that must outlive its body.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <rotor/rotor.h>
+
+#include "http-conn-data.h"
+#include "http-machines.h"
+#include "http-server.h"
+
+#define OUT_BUF 2048
+
+/* ---- answers ----------------------------------------------------------- */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+/* Output assembled on the stack and appended to the stream in one write
+ * when it fits.  A head must fit (OUT_BUF): it is sent whole or not at
+ * all, so a refused header leaves nothing half-written. */
+struct out {
+    rotor_scope *s;
+    size_t n;
+    bool in_head;           /* overflowing the buffer now is an error */
+    bool err;
+    char b[OUT_BUF];
+};
+
+static void out_init(struct out *o, rotor_scope *s, bool in_head)
+{
+    o->s = s;
+    o->n = 0;
+    o->in_head = in_head;
+    o->err = false;
+}
+
+static void out_flush(struct out *o)
+{
+    if (o->n && !o->err && rotor_stream_write(o->s, o->b, o->n) < 0)
+        o->err = true;
+    o->n = 0;
+}
+
+static void out_put(struct out *o, const void *p, size_t n)
+{
+    if (o->n + n > sizeof o->b) {
+        if (o->in_head) {
+            o->err = true;
+            return;
+        }
+        out_flush(o);
+        if (n > sizeof o->b) {
+            if (!o->err && rotor_stream_write(o->s, p, n) < 0)
+                o->err = true;
+            return;
+        }
+    }
+    memcpy(o->b + o->n, p, n);
+    o->n += n;
+}
+
+#define OUT_LIT(o, lit) out_put((o), (lit), sizeof(lit) - 1)
+
+static void out_str(struct out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+static void out_u64(struct out *o, uint64_t v, int base)
+{
+    char d[24];
+    size_t i = sizeof d;
+
+    do {
+        d[--i] = "0123456789abcdef"[v % (unsigned)base];
+        v /= (unsigned)base;
+    } while (v);
+    out_put(o, d + i, sizeof d - i);
+}
+
+/* "Date: ...\r\n", formatted once a second per thread (the loop's cached
+ * time: no system call). */
+static _Thread_local struct {
+    time_t sec;
+    char line[48];
+    size_t len;
+} date_cache = { .sec = -1 };
+
+static void out_date(struct out *o)
+{
+    struct timeval tv;
+    struct tm tm;
+
+    event_base_gettimeofday_cached(rotor_loop_base(rotor_scope_loop(o->s)), &tv);
+    if (tv.tv_sec != date_cache.sec) {
+        date_cache.sec = tv.tv_sec;
+        gmtime_r(&date_cache.sec, &tm);
+        date_cache.len = strftime(date_cache.line, sizeof date_cache.line,
+                                  "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    }
+    out_put(o, date_cache.line, date_cache.len);
+}
+
+/* Bytes allowed in a field name (RFC 9110 tchar), and in a value we
+ * send: visible ASCII, obs-text, SP and HTAB; no CR, LF or other control
+ * byte, so an answer can never be split. */
+enum { NAME_OK = 1, VALUE_OK = 2 };
+
+static unsigned char byte_class[256];
+
+static void byte_class_init(void)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+
+    for (int c = 0; c < 256; c++) {
+        bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || (c && memchr(extra, c, sizeof extra - 1));
+        bool value = (c >= 0x20 && c != 0x7f) || c == '\t';
+        byte_class[c] = (unsigned char)((tchar ? NAME_OK : 0) |
+                                        (value ? VALUE_OK : 0));
+    }
+}
+
+/* Field names the server writes itself. */
+static bool reserved(const char *name, size_t n)
+{
+    switch (n) {
+    case 4: return !strncasecmp(name, "date", 4);
+    case 10: return !strncasecmp(name, "connection", 10);
+    case 14: return !strncasecmp(name, "content-length", 14);
+    case 17: return !strncasecmp(name, "transfer-encoding", 17);
+    default: return false;
+    }
+}
+
+/* Copies "NAME: VALUE\r\n" to o after checking it; false if refused. */
+static bool out_header(struct out *o, const struct http_header *h)
+{
+    const unsigned char *p;
+    size_t nn, nv;
+
+    if (!h->name || !h->value)
+        return false;
+    for (p = (const unsigned char *)h->name; byte_class[*p] & NAME_OK; p++)
+        ;
+    nn = (size_t)(p - (const unsigned char *)h->name);
+    if (*p || nn == 0 || reserved(h->name, nn))
+        return false;
+    for (p = (const unsigned char *)h->value; byte_class[*p] & VALUE_OK; p++)
+        ;
+    nv = (size_t)(p - (const unsigned char *)h->value);
+    if (*p)
+        return false;
+    out_put(o, h->name, nn);
+    OUT_LIT(o, ": ");
+    out_put(o, h->value, nv);
+    OUT_LIT(o, "\r\n");
+    return true;
+}
+
+enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
+
+/* Whether the handler may answer now; decides on the connection. */
+static int answer_check(struct http_exchange *x, int status)
+{
+    if (x->answer != HTTP_ANSWER_NONE || status < 200 || status > 599)
+        return -1;
+    struct http_conn *c = x->conn;
+    if (!c->parser.req.keep_alive || c->served >= c->srv->max_requests)
+        x->close = 1;
+    return 0;
+}
+
+static void out_status(struct out *o, int status)
+{
+    char line[16] = "HTTP/1.1 ";
+
+    line[9] = (char)('0' + status / 100);
+    line[10] = (char)('0' + status / 10 % 10);
+    line[11] = (char)('0' + status % 10);
+    line[12] = ' ';
+    out_put(o, line, 13);
+    out_str(o, reason(status));
+    OUT_LIT(o, "\r\n");
+}
+
+/* Date and Connection: the end of every head we send. */
+static void out_head_end(struct http_exchange *x, struct out *o)
+{
+    out_date(o);
+    if (x->close)
+        OUT_LIT(o, "Connection: close\r\n");
+    else if (x->conn->parser.req.minor == 0)
+        OUT_LIT(o, "Connection: keep-alive\r\n");
+}
+
+/* The head of an answer; false (o->err) when refused. */
+static bool write_head(struct http_exchange *x, struct out *o, int status,
+                       const struct http_header *h, size_t nh,
+                       enum framing fr, uint64_t len)
+{
+    out_status(o, status);
+    for (size_t i = 0; i < nh; i++)
+        if (!out_header(o, &h[i]))
+            return false;
+    if (fr == FRAME_LENGTH) {
+        OUT_LIT(o, "Content-Length: ");
+        out_u64(o, len, 10);
+        OUT_LIT(o, "\r\n");
+    } else if (fr == FRAME_CHUNKED) {
+        OUT_LIT(o, "Transfer-Encoding: chunked\r\n");
+    }
+    out_head_end(x, o);
+    OUT_LIT(o, "\r\n");
+    return !o->err;
+}
+
+int http_respond(struct http_exchange *x, int status,
+                 const struct http_header *headers, size_t nheaders,
+                 const void *body, size_t len)
+{
+    struct out o;
+    bool no_body = status == 204 || status == 304;
+
+    if (answer_check(x, status) < 0)
+        return -1;
+    out_init(&o, x->s, true);
+    if (!write_head(x, &o, status, headers, nheaders,
+                    no_body ? FRAME_NONE : FRAME_LENGTH, len))
+        return -1;
+    o.in_head = false;
+    if (!no_body && !x->head_only && len)
+        out_put(&o, body, len);
+    out_flush(&o);
+    x->answer = HTTP_ANSWER_DONE;
+    return o.err ? -1 : 0;
+}
+
+int http_prepare(struct http_prepared *p, int status,
+                 const struct http_header *headers, size_t nheaders,
+                 const void *body, size_t len)
+{
+    struct out o;
+    bool no_body = status == 204 || status == 304;
+
+    memset(p, 0, sizeof *p);
+    if (status < 200 || status > 599)
+        return -1;
+    byte_class_init();
+    out_init(&o, NULL, true);
+    out_status(&o, status);
+    for (size_t i = 0; i < nheaders; i++)
+        if (!out_header(&o, &headers[i]))
+            return -1;
+    if (!no_body) {
+        OUT_LIT(&o, "Content-Length: ");
+        out_u64(&o, len, 10);
+        OUT_LIT(&o, "\r\n");
+    }
+    if (o.err || !(p->pre = malloc(o.n)) || !(p->post = malloc(len + 2))) {
+        http_prepared_free(p);
+        return -1;
+    }
+    memcpy(p->pre, o.b, o.n);
+    p->pre_len = o.n;
+    memcpy(p->post, "\r\n", 2);
+    if (len)
+        memcpy(p->post + 2, body, len);
+    p->post_len = no_body ? 2 : len + 2;
+    return 0;
+}
+
+void http_prepared_free(struct http_prepared *p)
+{
+    free(p->pre);
+    free(p->post);
+    memset(p, 0, sizeof *p);
+}
+
+int http_respond_prepared(struct http_exchange *x,
+                          const struct http_prepared *p)
+{
+    struct out o;
+
+    if (!p->pre || answer_check(x, 200) < 0)
+        return -1;
+    out_init(&o, x->s, false);
+    out_put(&o, p->pre, p->pre_len);
+    out_head_end(x, &o);
+    out_put(&o, p->post, x->head_only ? 2 : p->post_len);
+    out_flush(&o);
+    x->answer = HTTP_ANSWER_DONE;
+    return o.err ? -1 : 0;
+}
+
+int http_respond_start(struct http_exchange *x, int status,
+                       const struct http_header *headers, size_t nheaders)
+{
+    struct out o;
+
+    if (answer_check(x, status) < 0)
+        return -1;
+    out_init(&o, x->s, true);
+    /* HTTP/1.0 knows no chunked coding: the close ends the body. */
+    bool chunked = x->conn->parser.req.minor == 1;
+    bool close = x->close;
+    if (!chunked)
+        x->close = 1;
+    if (!write_head(x, &o, status, headers, nheaders,
+                    chunked ? FRAME_CHUNKED : FRAME_CLOSE, 0)) {
+        x->close = close;
+        return -1;
+    }
+    out_flush(&o);
+    x->chunked = chunked;
+    x->answer = HTTP_ANSWER_STARTED;
+    return o.err ? -1 : 0;
+}
+
+int http_respond_chunk(struct http_exchange *x, const void *data, size_t len)
+{
+    struct out o;
+
+    if (x->answer != HTTP_ANSWER_STARTED)
+        return -1;
+    if (x->head_only || len == 0)
+        return 0;
+    out_init(&o, x->s, false);
+    if (x->chunked) {
+        out_u64(&o, len, 16);
+        OUT_LIT(&o, "\r\n");
+    }
+    out_put(&o, data, len);
+    if (x->chunked)
+        OUT_LIT(&o, "\r\n");
+    out_flush(&o);
+    return o.err ? -1 : 0;
+}
+
+int http_respond_end(struct http_exchange *x)
+{
+    if (x->answer != HTTP_ANSWER_STARTED)
+        return -1;
+    x->answer = HTTP_ANSWER_DONE;
+    if (x->chunked && !x->head_only)
+        return rotor_stream_write(x->s, "0\r\n\r\n", 5);
+    return 0;
+}
+
+void http_close_after(struct http_exchange *x)
+{
+    x->close = 1;
+}
+
+/* The server's own answers (errors): a short text and a close. */
+static void answer_status(struct http_conn *c, rotor_scope *s, int status)
+{
+    static const struct http_header text = { "Content-Type", "text/plain" };
+    struct http_exchange *x = &c->x;
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "%d %s\n", status, reason(status));
+
+    x->conn = c;
+    x->s = s;
+    x->answer = HTTP_ANSWER_NONE;
+    x->head_only = 0;
+    x->close = 1;
+    http_respond(x, status, &text, 1, msg, (size_t)n);
+    c->next = HTTP_NEXT_CLOSE;
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+enum http_method http_method(const struct http_exchange *x)
+{
+    return (enum http_method)x->conn->parser.req.method_id;
+}
+
+const char *http_method_name(const struct http_exchange *x, size_t *len)
+{
+    const struct http_span *sp = &x->conn->parser.req.method;
+
+    *len = sp->len;
+    return x->head + sp->off;
+}
+
+const char *http_target(const struct http_exchange *x, size_t *len)
+{
+    const struct http_span *sp = &x->conn->parser.req.target;
+
+    *len = sp->len;
+    return x->head + sp->off;
+}
+
+int http_minor(const struct http_exchange *x)
+{
+    return x->conn->parser.req.minor;
+}
+
+const char *http_field(const struct http_exchange *x, const char *lname,
+                       size_t *len)
+{
+    const struct http_field *f =
+        http_request_field(&x->conn->parser, x->head, lname);
+
+    if (!f)
+        return NULL;
+    *len = f->value.len;
+    return x->head + f->value.off;
+}
+
+const char *http_body(struct http_exchange *x, size_t *len)
+{
+    struct evbuffer *b = x->conn->body;
+    size_t n = b ? evbuffer_get_length(b) : 0;
+
+    *len = n;
+    return n ? (const char *)evbuffer_pullup(b, -1) : NULL;
+}
+
+uint64_t http_body_length(const struct http_exchange *x)
+{
+    return x->body_total;
+}
+
+void *http_app(const struct http_exchange *x)
+{
+    return x->conn->srv->app;
+}
+
+void *http_scratch(struct http_exchange *x)
+{
+    return x->scratch;
+}
+
+/* ---- the server ------------------------------------------------------- */
+
+void http_server_init(struct http_server *srv, http_route_fn *route,
+                      void *app)
+{
+    byte_class_init();
+    memset(srv, 0, sizeof *srv);
+    srv->route = route;
+    srv->app = app;
+    srv->head_timeout = 10;
+    srv->idle_timeout = 60;
+    srv->max_requests = 10000;
+}
+
+rotor_ref http_server_listen(struct rotor_loop *loop, int fd)
+{
+    return rotor_listen(loop, &http_listener_machine, fd, NULL);
+}
+
+/* ---- http_listener ----------------------------------------------------- */
+
+void http_refuse(void *self, rotor_scope *s, const rotor_event *ev)
+{
+    /* The runtime closed the socket already. */
+    (void)self;
+    (void)s;
+    (void)ev;
+}
+
+/* ---- http_conn: life ------------------------------------------------- */
+
+void http_conn_start(struct http_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
+{
+    struct http_limits lim = http_limits_default;
+
+    (void)ev;
+    c->srv = http_conn_context(s);
+    lim.body_max = UINT64_MAX;      /* each handler has its own */
+    http_parser_init(&c->parser, &lim);
+    c->x.conn = c;
+}
+
+void http_conn_end(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    if (c->body)
+        evbuffer_free(c->body);
+    free(c->head_copy);
+}
+
+/* ---- http_conn: the head --------------------------------------------- */
+
+static void not_found(struct http_exchange *x)
+{
+    static const struct http_header text = { "Content-Type", "text/plain" };
+    static const char msg[] = "Not Found\n";
+
+    http_respond(x, 404, &text, 1, msg, sizeof msg - 1);
+}
+
+static const struct http_handler not_found_handler = {
+    .want = HTTP_WANT_IGNORE,
+    .body_max = 1024 * 1024,
+    .respond = not_found,
+};
+
+/* Runs the handler on a complete request, makes sure it was answered and
+ * records what comes next. */
+static void run_handler(struct http_conn *c)
+{
+    struct http_exchange *x = &c->x;
+
+    if (x->handler->respond)
+        x->handler->respond(x);
+    if (x->answer == HTTP_ANSWER_STARTED)
+        http_respond_end(x);
+    else if (x->answer == HTTP_ANSWER_NONE)
+        http_respond(x, 500, NULL, 0, "Internal Server Error\n", 22);
+    c->next = x->close ? HTTP_NEXT_CLOSE : HTTP_NEXT_HEAD;
+}
+
+/* Keeps the head of a request with a body: the body follows it in the
+ * input buffer and is consumed before the handler answers. */
+static int keep_head(struct http_conn *c, const char *head, size_t n)
+{
+    if (n > c->head_cap) {
+        char *p = realloc(c->head_copy, n);
+        if (!p)
+            return -1;
+        c->head_copy = p;
+        c->head_cap = n;
+    }
+    memcpy(c->head_copy, head, n);
+    c->x.head = c->head_copy;
+    return 0;
+}
+
+/* Sets up for reading the body of the request whose head is buf[0, n),
+ * or answers an error. */
+static void body_begin(struct http_conn *c, rotor_scope *s, const char *buf,
+                       size_t n)
+{
+    const struct http_request *req = &c->parser.req;
+    const struct http_handler *h = c->x.handler;
+
+    if (req->body == HTTP_BODY_LENGTH && req->content_length > h->body_max) {
+        answer_status(c, s, 413);
+        return;
+    }
+    if (keep_head(c, buf, n) < 0) {
+        answer_status(c, s, 500);
+        return;
+    }
+    c->body_chunked = req->body == HTTP_BODY_CHUNKED;
+    c->body_left = req->content_length;
+    if (c->body_chunked) {
+        struct http_limits lim = c->parser.lim;
+        lim.body_max = h->body_max;
+        http_chunked_init(&c->chunked, &lim);
+    }
+    if (h->want == HTTP_WANT_BUFFER) {
+        if (!c->body && !(c->body = evbuffer_new())) {
+            answer_status(c, s, 500);
+            return;
+        }
+        evbuffer_drain(c->body, evbuffer_get_length(c->body));
+    }
+    if (req->expect_continue)
+        rotor_stream_write(s, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    c->next = HTTP_NEXT_BODY;
+}
+
+/* The parser, ready for a new head: reset lazily, because a request's
+ * spans must live until its answer. */
+static struct http_parser *parser_for_head(struct http_conn *c)
+{
+    if (c->parser_used) {
+        http_parser_reset(&c->parser);
+        c->parser_used = 0;
+    }
+    return &c->parser;
+}
+
+/* Deciding guard of `head`: runs the parser over what the input holds
+ * (it resumes where it stopped), and takes a complete head. */
+bool http_head_served(struct http_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    struct http_parser *p = parser_for_head(c);
+    const struct http_request *req = &p->req;
+    struct http_exchange *x = &c->x;
+    size_t n = rotor_stream_input_length(s);
+
+    (void)ev;
+    if (n > p->lim.head_max)
+        n = p->lim.head_max;    /* the parser never looks further */
+    const char *buf = rotor_stream_peek(s, n);
+    int r = buf ? http_request_parse(p, buf, n) : -500;
+    if (r == 0)
+        return true;            /* more of the head is to come */
+    c->parser_used = 1;
+    if (r < 0) {
+        answer_status(c, s, -r);
+        return false;
+    }
+    c->served++;
+    x->s = s;
+    x->head = buf;
+    x->answer = HTTP_ANSWER_NONE;
+    x->head_only = req->method_id == HTTP_HEAD;
+    x->chunked = 0;
+    x->close = 0;
+    x->body_total = 0;
+    memset(x->scratch, 0, sizeof x->scratch);
+    x->handler = c->srv->route(x, c->srv->app);
+    if (!x->handler)
+        x->handler = &not_found_handler;
+    if (req->body == HTTP_BODY_NONE ||
+        (req->body == HTTP_BODY_LENGTH && req->content_length == 0)) {
+        run_handler(c);
+        rotor_stream_consume(s, (size_t)r);
+        return c->next == HTTP_NEXT_HEAD;
+    }
+    body_begin(c, s, buf, (size_t)r);
+    rotor_stream_consume(s, (size_t)r);
+    return false;           /* to `body`, or an error answered */
+}
+
+bool http_body_wanted(struct http_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->next == HTTP_NEXT_BODY;
+}
+
+/* No line end within 16 KiB: the parser tells which limit (414, 431) or
+ * which error (400) it is. */
+void http_head_too_large(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    struct http_parser *p = parser_for_head(c);
+    size_t n = rotor_event_size(ev);
+    const char *buf;
+    int r;
+
+    if (n > p->lim.head_max)
+        n = p->lim.head_max;
+    buf = rotor_stream_peek(s, n);
+    r = buf ? http_request_parse(p, buf, n) : -431;
+    c->parser_used = 1;
+    answer_status(c, s, r < 0 ? -r : 431);
+}
+
+/* ---- http_conn: deadlines ------------------------------------------- */
+
+bool http_tick(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)ev;
+    if (c->served != c->tick_served) {
+        c->tick_served = c->served;
+        c->idle_ticks = c->head_ticks = 0;
+    }
+    if (rotor_stream_input_length(s) == 0) {
+        c->head_ticks = 0;
+        if (++c->idle_ticks < c->srv->idle_timeout)
+            return true;
+        c->verdict = HTTP_TICK_IDLE_OVER;
+        return false;
+    }
+    /* A head is pending: it started after the last tick that saw none,
+     * so it has had more than head_ticks - 1 seconds. */
+    c->idle_ticks = 0;
+    if (++c->head_ticks <= c->srv->head_timeout)
+        return true;
+    c->verdict = HTTP_TICK_LATE;
+    return false;
+}
+
+bool http_idle_over(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->verdict == HTTP_TICK_IDLE_OVER;
+}
+
+void http_head_late(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)ev;
+    answer_status(c, s, 408);
+}
+
+void http_body_late(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)ev;
+    answer_status(c, s, 408);
+}
+
+/* ---- http_conn: the body --------------------------------------------- */
+
+static void body_piece(struct http_conn *c, const char *p, size_t n)
+{
+    struct http_exchange *x = &c->x;
+
+    x->body_total += n;
+    switch (x->handler->want) {
+    case HTTP_WANT_BUFFER:
+        if (evbuffer_add(c->body, p, n) < 0)
+            x->close = 1;
+        break;
+    case HTTP_WANT_STREAM:
+        if (x->handler->chunk)
+            x->handler->chunk(x, p, n);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Decodes one extent of input; returns the bytes used, -status on a bad
+ * body.  *done once the body is complete. */
+static ptrdiff_t body_extent(struct http_conn *c, const char *p, size_t n,
+                             bool *done)
+{
+    if (!c->body_chunked) {
+        size_t take = n < c->body_left ? n : (size_t)c->body_left;
+        body_piece(c, p, take);
+        c->body_left -= take;
+        *done = c->body_left == 0;
+        return (ptrdiff_t)take;
+    }
+    const char *data;
+    size_t len;
+    ptrdiff_t r = http_chunked_parse(&c->chunked, p, n, &data, &len);
+    if (r < 0)
+        return r;
+    if (len)
+        body_piece(c, data, len);
+    *done = http_chunked_done(&c->chunked);
+    return r;
+}
+
+/* Deciding guard of `body`: takes what the input holds of the body.
+ * True while more is to come. */
+bool http_body_more(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct evbuffer *in = rotor_stream_input(s);
+    bool done = false;
+
+    (void)ev;
+    while (!done && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        ptrdiff_t used = body_extent(c, v.iov_base, v.iov_len, &done);
+        if (used < 0) {
+            answer_status(c, s, (int)-used);
+            return false;
+        }
+        rotor_stream_consume(s, (size_t)used);
+        if (used == 0 && !done)
+            break;
+    }
+    if (!done)
+        return true;
+    c->x.s = s;
+    run_handler(c);
+    return false;
+}
+
+bool http_body_served(struct http_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->next == HTTP_NEXT_HEAD;
+}
+
+/* ---- http_conn: closing ---------------------------------------------- */
+
+void http_shutdown(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)c;
+    (void)ev;
+    rotor_stream_shutdown(s);
+}
+
+void http_discard(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)c;
+    (void)ev;
+    rotor_stream_consume(s, rotor_stream_input_length(s));
+}

@@ -1,0 +1,144 @@
+/*
+ * http-server.h: a small HTTP/1.1 server interface on grammars/http.rsm.
+ *
+ * The server (http_listener, http_conn) does the protocol: request heads
+ * (strict parser, limits, deadlines), bodies (Content-Length or chunked),
+ * keep-alive, pipelining, framing of the responses and every error
+ * answer.  The application gives one routing function.  For each request
+ * head it picks a handler, and the handler says how it wants the body:
+ *
+ *   HTTP_WANT_IGNORE   read and dropped (at most body_max bytes)
+ *   HTTP_WANT_BUFFER   collected; http_body() holds it when `respond` runs
+ *   HTTP_WANT_STREAM   given to `chunk` piece by piece as it arrives
+ *
+ * A body over the handler's body_max gets 413 and a close.  Once the
+ * whole request is in, `respond` runs and answers with http_respond()
+ * (Content-Length) or http_respond_start/_chunk/_end (chunked; to an
+ * HTTP/1.0 client the body is sent as is and the connection closed).
+ * The answer is complete when `respond` returns: a handler that answered
+ * nothing gets a 500 sent for it.
+ *
+ * Everything is called on the connection's loop thread.  An exchange and
+ * what its accessors return are valid only during the call they are given
+ * to.  The routing function may run on several threads at once (one loop
+ * per thread): what it shares must be thread-safe.
+ */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http-parser.h"
+
+struct rotor_loop;
+struct rotor_ref;
+
+/* One request and its answer (opaque). */
+struct http_exchange;
+
+enum http_want {
+    HTTP_WANT_IGNORE,
+    HTTP_WANT_BUFFER,
+    HTTP_WANT_STREAM
+};
+
+struct http_handler {
+    enum http_want want;
+    uint64_t body_max;      /* body bytes accepted; more: 413 and a close */
+    /* HTTP_WANT_STREAM: the next piece of the body (chunked: decoded). */
+    void (*chunk)(struct http_exchange *x, const char *data, size_t len);
+    /* The request is complete: answer it. */
+    void (*respond)(struct http_exchange *x);
+};
+
+/* Picks the handler for a request head; NULL answers 404. */
+typedef const struct http_handler *http_route_fn(struct http_exchange *x,
+                                                 void *app);
+
+struct http_server {
+    http_route_fn *route;
+    void *app;                  /* given to route, see http_app() */
+    unsigned head_timeout;      /* seconds for a whole request head: 10 */
+    unsigned idle_timeout;      /* seconds idle between requests: 60 */
+    unsigned max_requests;      /* per connection, then close: 10000 */
+};
+
+/* Fills *srv with the defaults and the routing function. */
+void http_server_init(struct http_server *srv, http_route_fn *route,
+                      void *app);
+
+/* Starts listening on fd (bound, listening) in loop, whose context must
+ * be srv.  Returns the listener's reference (gen == 0 on failure, see
+ * rotor_last_error()). */
+struct rotor_ref http_server_listen(struct rotor_loop *loop, int fd);
+
+/* ---- the request ---------------------------------------------------- */
+
+enum http_method http_method(const struct http_exchange *x);
+/* The method token and the request target as sent (not NUL-terminated). */
+const char *http_method_name(const struct http_exchange *x, size_t *len);
+const char *http_target(const struct http_exchange *x, size_t *len);
+/* 0 for HTTP/1.0, 1 for HTTP/1.1. */
+int http_minor(const struct http_exchange *x);
+/* The value of the first field called lname (lower case), or NULL. */
+const char *http_field(const struct http_exchange *x, const char *lname,
+                       size_t *len);
+/* HTTP_WANT_BUFFER, in `respond`: the whole body (NULL and 0 if empty). */
+const char *http_body(struct http_exchange *x, size_t *len);
+/* Body bytes received so far. */
+uint64_t http_body_length(const struct http_exchange *x);
+/* The server's app pointer. */
+void *http_app(const struct http_exchange *x);
+/* HTTP_SCRATCH bytes for the handler, zeroed for each request. */
+#define HTTP_SCRATCH 64
+void *http_scratch(struct http_exchange *x);
+
+/* ---- the answer ------------------------------------------------------ */
+
+struct http_header {
+    const char *name;       /* a token */
+    const char *value;      /* no CR, LF or other control byte but HTAB */
+};
+
+/* Answers with status (200-599), headers and a body of len bytes, framed
+ * with Content-Length (no body is sent for HEAD, 204 and 304).  Date,
+ * Content-Length and Connection are the server's: naming them, or
+ * Transfer-Encoding, in headers is refused like a bad name or value.
+ * Returns 0, or -1 when refused (nothing is sent) or already answered. */
+int http_respond(struct http_exchange *x, int status,
+                 const struct http_header *headers, size_t nheaders,
+                 const void *body, size_t len);
+
+/* An answer prepared once (validated and formatted) and sent many times
+ * with one copy: the fast path for fixed answers.  Date and Connection
+ * are added when it is sent. */
+struct http_prepared {
+    char *pre;              /* status line, headers, Content-Length */
+    char *post;             /* CRLF and the body */
+    size_t pre_len, post_len;
+};
+
+/* Prepares an answer, as http_respond() would send it.  Returns 0, or -1
+ * when refused or out of memory. */
+int http_prepare(struct http_prepared *p, int status,
+                 const struct http_header *headers, size_t nheaders,
+                 const void *body, size_t len);
+void http_prepared_free(struct http_prepared *p);
+
+/* Answers with a prepared answer.  Returns 0 or -1. */
+int http_respond_prepared(struct http_exchange *x,
+                          const struct http_prepared *p);
+
+/* The same, in pieces: a chunked body (HTTP/1.1), or a body delimited by
+ * closing the connection (HTTP/1.0).  Empty chunks are skipped; _end
+ * finishes the body.  Each returns 0 or -1. */
+int http_respond_start(struct http_exchange *x, int status,
+                       const struct http_header *headers, size_t nheaders);
+int http_respond_chunk(struct http_exchange *x, const void *data, size_t len);
+int http_respond_end(struct http_exchange *x);
+
+/* Closes the connection after this answer (sends Connection: close). */
+void http_close_after(struct http_exchange *x);
+
+#endif
