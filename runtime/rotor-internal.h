@@ -48,6 +48,9 @@ struct rotor_scope {
     unsigned  busy;       /* > 0 while its own user code runs */
     bool      ending;     /* destroy has started: no more deliveries */
     uint16_t  timers_on;  /* bit L: the timer of nesting level L is armed */
+    uint32_t  t0_ms;      /* duration the level-0 timer was added with */
+    uint64_t  t0_due;     /* level 0: when the timeout is due (monotonic
+                             ms), 0 when cancelled; see timeout.c */
     uint8_t   watching;   /* ROTOR_WATCH_* bits m->io is armed with */
     struct event timer;   /* the timeout of the active state of depth 0 */
     struct rotor__level_timer *deep;  /* depths 1..ROTOR_MAX_DEPTH-1, made

@@ -441,11 +441,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     size_t have = evbuffer_get_length(st->in);
     size_t need = input_needed(state_info(m));
 
+    struct rotor_loop *loop = m->loop;
+
     read_some(st, need > have ? need - have : 1);
     st->dirty = true;
-    update_interest(m);
-    queue_check(m);
-    rotor__drain(m->loop);
+    /* Straight from libevent with nothing queued: look at the expectation
+     * now rather than through the queue (same order, less work). */
+    if (loop->queue.len == 0 && !loop->current && !st->check_queued) {
+        stream_internal(m, ROTOR__EV_STREAM_CHECK);
+    } else {
+        update_interest(m);
+        queue_check(m);
+    }
+    rotor__drain(loop);
 }
 
 static void finish_connect(struct rotor_scope *m)

@@ -4,9 +4,11 @@
  * timeout then sit in a FIFO instead of the timer heap, so arming and
  * cancelling cost O(1).
  */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "config.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "rotor-internal.h"
 
@@ -69,6 +71,54 @@ void rotor__timeout_fini(struct rotor__tmo_cache *c)
 
 /* ---- per-level timers of a machine ------------------------------------ */
 
+/* The outermost level (all a flat machine has) is re-armed lazily: an idle
+ * timeout re-armed by every request would otherwise cost an event_del and
+ * an event_add each time.  Re-arming only moves t0_due; the libevent timer
+ * stays where it was, and when it fires early it is added again for what
+ * is left.  Cancelling clears t0_due; a timer that fires then is ignored. */
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool arm_level0(struct rotor_scope *m, uint32_t ms)
+{
+    m->t0_due = now_ms() + ms;
+    if ((m->timers_on & 1u) && m->t0_ms == ms)
+        return true;            /* pending already; fires at or before due */
+    const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
+    if (!tv || event_add(&m->timer, tv) < 0)
+        return false;
+    m->t0_ms = ms;
+    m->timers_on |= 1u;
+    return true;
+}
+
+/* The level-0 timer fired: true when the timeout is really due. */
+static bool level0_due(struct rotor_scope *m)
+{
+    m->timers_on &= (uint16_t)~1u;
+    if (m->t0_due == 0)
+        return false;           /* cancelled meanwhile */
+    uint64_t now = now_ms();
+    if (now >= m->t0_due) {
+        m->t0_due = 0;
+        return true;
+    }
+    uint64_t left = m->t0_due - now;
+    struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+    if (event_add(&m->timer, &tv) == 0) {
+        m->t0_ms = 0;           /* an odd duration: re-add on the next arm */
+        m->timers_on |= 1u;
+        return false;
+    }
+    m->t0_due = 0;
+    return true;                /* cannot wait longer: fire now */
+}
+
 static void fire(struct rotor_scope *m, int level)
 {
     struct rotor_loop *loop = m->loop;
@@ -86,7 +136,8 @@ void rotor__timer_fired(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    fire(arg, 0);
+    if (level0_due(arg))
+        fire(arg, 0);
 }
 
 static void deep_fired(evutil_socket_t fd, short what, void *arg)
@@ -120,7 +171,9 @@ static struct event *timer_of(struct rotor_scope *m, int level)
 
 static void cancel_from(struct rotor_scope *m, int keep)
 {
-    for (int level = keep; level < ROTOR_MAX_DEPTH; level++) {
+    if (keep == 0)
+        m->t0_due = 0;          /* lazily: see level0_due() */
+    for (int level = keep > 0 ? keep : 1; level < ROTOR_MAX_DEPTH; level++) {
         if (m->timers_on & (1u << level)) {
             event_del(timer_of(m, level));
             m->timers_on &= (uint16_t)~(1u << level);
@@ -138,6 +191,10 @@ void rotor__timers_apply(struct rotor_scope *m, int keep)
         int level = states[s].depth;
         if (states[s].timeout_ms == 0 || level >= ROTOR_MAX_DEPTH)
             continue;
+        if (level == 0) {
+            arm_level0(m, states[s].timeout_ms);
+            continue;
+        }
         const struct timeval *tv = rotor__timeout_tv(m->loop, states[s].timeout_ms);
         struct event *ev = tv ? timer_of(m, level) : NULL;
         if (ev && event_add(ev, tv) == 0)
@@ -148,6 +205,9 @@ void rotor__timers_apply(struct rotor_scope *m, int keep)
 void rotor__timers_fini(struct rotor_scope *m)
 {
     cancel_from(m, 0);
+    if (m->timers_on & 1u)
+        event_del(&m->timer);
+    m->timers_on = 0;
     free(m->deep);
     m->deep = NULL;
 }
