@@ -1,4 +1,4 @@
-/* dispatch-bench.h: shared by bench/dispatch.c and dispatch-machine.rsm. */
+/* dispatch-bench.h: shared by bench/bench-dispatch.c and dispatch-machine.rsm. */
 #ifndef DISPATCH_BENCH_H
 #define DISPATCH_BENCH_H
 

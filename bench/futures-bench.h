@@ -1,4 +1,4 @@
-/* futures-bench.h: shared by bench/futures.c and futures-machine.rsm. */
+/* futures-bench.h: shared by bench/bench-futures.c and futures-machine.rsm. */
 #ifndef FUTURES_BENCH_H
 #define FUTURES_BENCH_H
 

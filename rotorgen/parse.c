@@ -8,7 +8,7 @@
  *             | 'create' ID ';' | 'destroy' ID ';'
  *             | 'event' ID ( '(' ( ID | '*' )+ ')' )? ';' | 'future' ID ';'
  *             | state
- *   state    := ( 'initial' | 'final' )? 'state' ID '{' sitem* '}'
+ *   state    := ( 'initial' 'final'? | 'final' )? 'state' ID '{' sitem* '}'
  *   sitem    := 'on' ID ( '(' ID ')' )? ( '[' ID ']' )? ( '/' ids )?
  *               ( '->' ID )? ';'
  *             | 'entry' '/' ids ';' | 'exit' '/' ids ';'
@@ -326,6 +326,12 @@ static bool parse_state(struct parser *p, struct machine *m, int parent,
 {
     bool initial = is_word(p, "initial"), final = is_word(p, "final");
     advance(p);
+    /* `initial final state`: a machine's only state, meant to stay (a
+     * listener's) */
+    if (initial && is_word(p, "final")) {
+        final = true;
+        advance(p);
+    }
     if ((initial || final) && !need_word(p, "state"))
         return false;
     if (depth > MAX_STATE_DEPTH) {

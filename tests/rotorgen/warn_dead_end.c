@@ -128,3 +128,57 @@ const struct rotor_machine_type m_machine = {
     .enter = m__enter,
     .dispatch = m__dispatch,
 };
+
+/* ---- machine lone ---- */
+#line 27 "warn_dead_end.rsm"
+
+static const struct rotor_state_info lone__states[] = {
+    [lone_st_only] = {
+        .name = "only", .parent = -1, .depth = 0u, .timeout_ms = 0u,
+        .watch = 0u,
+        .expect = ROTOR_EXPECT_NONE, .expect_size = 0u,
+        .delim = NULL, .delim_len = 0u,
+    },
+};
+
+/* Runs the entry actions of the initial state. */
+static int lone__enter(void *self, rotor_scope *s, const rotor_event *ev)
+{
+    (void)self;
+    (void)s;
+    (void)ev;
+    return lone_st_only;
+}
+
+/* Runs one event to completion; see rotor_dispatch_fn in machine.h. */
+static int lone__dispatch(void *self, rotor_scope *s, int state, int event,
+        const rotor_event *ev)
+{
+    (void)self;
+    (void)s;
+    (void)event;
+    (void)ev;
+    switch (state) {
+    default:
+        break;
+    }
+    return ROTOR_UNHANDLED;
+}
+
+const struct rotor_machine_type lone_machine = {
+    .abi = ROTOR_MACHINE_ABI,
+    .name = "lone",
+    .kind = ROTOR_KIND_RAW,
+    .data_size = 0,
+    .data_align = 1,
+    .initial = lone_st_only,
+    .nstates = 1,
+    .states = lone__states,
+    .nevents = 0,
+    .event_names = NULL,
+    .spawns = NULL,
+    .create = NULL,
+    .destroy = NULL,
+    .enter = lone__enter,
+    .dispatch = lone__dispatch,
+};

@@ -37,6 +37,14 @@ static inline int m_raise_poke(rotor_scope *s)
 static inline int m_raise_in(rotor_scope *s)
 { return rotor_raise(s, m_ev_in, NULL); }
 
+/* ---- machine lone ---- */
+
+enum lone_state {
+    lone_st_only = 0,
+};
+
+extern const struct rotor_machine_type lone_machine;
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,108 @@
+#!/bin/sh
+# symbols.sh: librotor exports its public API and nothing else.
+#
+#  - every symbol librotor.so exports is rotor_[a-z]...;
+#  - the exported functions are exactly those the public headers declare;
+#  - each of those has a doc comment in its header;
+#  - librotor.a defines no global symbol outside rotor_ (internal ones
+#    are rotor__...);
+#  - each public header compiles on its own, in C11 and in C++.
+set -u
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rotor-symbols.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+status=0
+fail() { echo "FAIL: $*" >&2; status=1; }
+pass() { echo "ok: $*"; }
+
+so=$top_builddir/runtime/.libs/librotor.so
+a=$top_builddir/runtime/.libs/librotor.a
+headers=$(ls "$top_srcdir"/runtime/rotor/*.h)
+
+# ---- the shared library's exports ----
+if [ -f "$so" ]; then
+    nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }' | sort >"$WORK/exported"
+    [ -s "$WORK/exported" ] || fail "nm found no exported symbol in $so"
+    grep -v '^rotor_[a-z]' "$WORK/exported" >"$WORK/foreign"
+    if [ -s "$WORK/foreign" ]; then
+        fail "exported without the rotor_ prefix: $(tr '\n' ' ' <"$WORK/foreign")"
+    else
+        pass "$(wc -l <"$WORK/exported") exported symbols, all rotor_[a-z]*"
+    fi
+else
+    echo "note: no shared library ($so): export checks skipped"
+fi
+
+# ---- the functions the headers declare ----
+# Preprocessed, split into declarations at ';', the first rotor_NAME( of
+# each one that is not a typedef names a function.
+printf '#include <rotor/rotor.h>\n' >"$WORK/all.c"
+"$CC" -E -P -I"$top_srcdir/runtime" -I"$top_builddir/runtime" "$WORK/all.c" \
+    >"$WORK/all.i" || fail "the public headers do not preprocess"
+tr '\n' ' ' <"$WORK/all.i" | tr ';' '\n' | sed 's/.*}//' |
+    grep -v '^[[:space:]]*typedef' |
+    sed -n 's/^[^(]*\<\(rotor_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
+    sort -u >"$WORK/declared"
+[ -s "$WORK/declared" ] || fail "found no function declared in the headers"
+if [ -f "$so" ]; then
+    comm -23 "$WORK/declared" "$WORK/exported" >"$WORK/missing"
+    comm -13 "$WORK/declared" "$WORK/exported" >"$WORK/extra"
+    [ -s "$WORK/missing" ] &&
+        fail "declared in <rotor/*.h> but not exported: $(tr '\n' ' ' <"$WORK/missing")"
+    [ -s "$WORK/extra" ] &&
+        fail "exported but declared in no public header: $(tr '\n' ' ' <"$WORK/extra")"
+    [ -s "$WORK/missing" ] || [ -s "$WORK/extra" ] ||
+        pass "exports are exactly the $(wc -l <"$WORK/declared") declared functions"
+fi
+
+# ---- a doc comment for each function ----
+# A declaration is documented when a comment ends above it with no blank
+# line in between (declarations grouped under one comment share it).
+undoc=$(awk '
+    FNR == 1 { documented = 0; incomment = 0 }
+    incomment { if ($0 ~ /\*\//) { incomment = 0; documented = 1 }; next }
+    /^[[:space:]]*$/ { documented = 0; next }
+    /\/\*/ && !/\*\// { incomment = 1; next }
+    /\*\/[[:space:]]*$/ { documented = 1; next }
+    /^[[:space:]]*(typedef|#)/ { next }
+    /^[a-z].*rotor_[a-z0-9_]*\(/ {
+        name = $0; sub(/\(.*/, "", name); sub(/.*[^a-z0-9_]/, "", name)
+        if (!documented) printf "%s:%d:%s ", FILENAME, FNR, name
+    }' $headers)
+if [ -n "$undoc" ]; then
+    fail "functions without a doc comment: $undoc"
+else
+    pass "every function in <rotor/*.h> has a doc comment"
+fi
+
+# ---- the static library's namespace ----
+if [ -f "$a" ]; then
+    nm -g --defined-only "$a" | awk 'NF == 3 { print $3 }' |
+        grep -v '^rotor_' | sort -u >"$WORK/static-foreign"
+    if [ -s "$WORK/static-foreign" ]; then
+        fail "librotor.a defines globals outside rotor_: $(tr '\n' ' ' <"$WORK/static-foreign")"
+    else
+        pass "librotor.a defines only rotor_ globals"
+    fi
+fi
+
+# ---- each header on its own ----
+for h in $headers; do
+    name=rotor/$(basename "$h")
+    printf '#include <%s>\n#include <%s>\n' "$name" "$name" >"$WORK/one.c"
+    "$CC" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$top_srcdir/runtime" \
+        -I"$top_builddir/runtime" -c "$WORK/one.c" -o "$WORK/one.o" ||
+        fail "<$name> does not compile on its own in C11"
+    if command -v "$CXX" >/dev/null 2>&1; then
+        cp "$WORK/one.c" "$WORK/one.cc"
+        "$CXX" -Wall -Wextra -Werror -I"$top_srcdir/runtime" \
+            -I"$top_builddir/runtime" -c "$WORK/one.cc" -o "$WORK/one.o" ||
+            fail "<$name> does not compile on its own in C++"
+    fi
+done
+[ $status -eq 0 ] && pass "each header compiles on its own (and twice)"
+exit $status
