@@ -25,14 +25,26 @@ struct rotor__connect {
     struct evutil_addrinfo *list, *next;
     struct evdns_getaddrinfo_request *req;
     bool detached;          /* the machine ended while resolving */
+    /* rotor_stream_connect_retry(): failures wait, then try again */
+    char *host, *port;
+    uint32_t delay_ms, max_ms;
+    unsigned attempts;
+    struct event retry;
+    bool retry_armed;
 };
 
 static void connect_free(struct rotor__connect *c)
 {
+    if (c->retry_armed)
+        event_del(&c->retry);
     if (c->list)
         evutil_freeaddrinfo(c->list);
+    free(c->host);
+    free(c->port);
     free(c);
 }
+
+static void schedule_retry(struct rotor_scope *m, struct rotor__connect *c);
 
 /* Starts connecting to the next address; returns 0, or the last errno
  * when none is left. */
@@ -83,6 +95,10 @@ void rotor__stream_connect_failed(struct rotor_scope *m, int err)
         rotor__stream_refresh(m);
         return;
     }
+    if (c && c->max_ms) {
+        schedule_retry(m, c);
+        return;
+    }
     st->connecting = false;
     rotor__stream_fail(m, err);
 }
@@ -94,7 +110,12 @@ static void start(struct rotor_scope *m, struct rotor__connect *c)
     int err;
 
     c->next = c->list;
+    c->attempts++;
     err = try_next(m, c, 0);
+    if (err && c->max_ms) {
+        schedule_retry(m, c);
+        return;
+    }
     if (err) {
         st->connecting = false;
         rotor__stream_fail(m, err);
@@ -121,7 +142,10 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
             evutil_freeaddrinfo(res);
         return;     /* released: c is freed by release */
     }
-    if (result != 0 || !res) {
+    if ((result != 0 || !res) && c->max_ms) {
+        c->attempts++;
+        schedule_retry(m, c);
+    } else if (result != 0 || !res) {
         struct rotor__stream *st = m->kind_data;
         st->connecting = false;
         rotor__stream_fail(m, EHOSTUNREACH);
@@ -172,6 +196,114 @@ static int resolve(struct rotor_scope *m, struct rotor__connect *c,
     return 0;
 }
 
+/* Resolves (or parses) host:port and starts connecting; failures end up
+ * in rotor__stream_fail() or, with a retry policy, schedule_retry(). */
+static int attempt(struct rotor_scope *s, struct rotor__connect *c,
+                   const char *host, const char *port)
+{
+    struct evutil_addrinfo hints, *list = NULL;
+
+    hints_for_stream(&hints, EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV);
+    if (evutil_getaddrinfo(host, port, &hints, &list) == 0) {
+        c->list = list;
+        start(s, c);
+        return 0;
+    }
+    return resolve(s, c, host, port);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor__connect *c = arg;
+    struct rotor_scope *m = rotor__table_get(&c->loop->table, c->ref);
+
+    c->retry_armed = false;
+    if (!m)
+        return;
+    if (attempt(m, c, c->host, c->port) < 0)
+        schedule_retry(m, c);
+    rotor__drain(c->loop);
+}
+
+/* Waits delay_ms (doubling up to max_ms) before the next attempt; the
+ * machine sees nothing until a connection is made. */
+static void schedule_retry(struct rotor_scope *m, struct rotor__connect *c)
+{
+    struct rotor__stream *st = m->kind_data;
+    struct timeval tv = { c->delay_ms / 1000, (c->delay_ms % 1000) * 1000 };
+
+    drop_socket(st);
+    if (c->list)
+        evutil_freeaddrinfo(c->list);   /* names may change meanwhile */
+    c->list = c->next = NULL;
+    st->connecting = true;
+    if (event_add(&c->retry, &tv) < 0) {
+        st->connecting = false;
+        rotor__stream_fail(m, ENOMEM);
+        return;
+    }
+    c->retry_armed = true;
+    c->delay_ms = c->delay_ms > c->max_ms / 2 ? c->max_ms : c->delay_ms * 2;
+}
+
+static struct rotor__connect *connect_new(rotor_scope *s,
+                                          struct rotor__stream *st)
+{
+    if (st->fd >= 0 || st->connect) {
+        rotor__error("rotor_stream_connect: %s is connected already",
+                     s->type->name);
+        return NULL;
+    }
+    struct rotor__connect *c = calloc(1, sizeof *c);
+    if (!c) {
+        rotor__error("rotor_stream_connect: out of memory");
+        return NULL;
+    }
+    c->loop = s->loop;
+    c->ref = s->ref;
+    evtimer_assign(&c->retry, s->loop->base, on_retry, c);
+    st->connect = c;
+    st->connecting = true;
+    st->failed = st->error_told = false;
+    return c;
+}
+
+int rotor_stream_connect_retry(rotor_scope *s, const char *host,
+                               const char *port, uint32_t first_ms,
+                               uint32_t max_ms)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+
+    if (!st)
+        return rotor__error("rotor_stream_connect_retry: not a stream machine");
+    if (first_ms == 0 || max_ms < first_ms)
+        return rotor__error("rotor_stream_connect_retry: bad delays %u, %u",
+                            (unsigned)first_ms, (unsigned)max_ms);
+    struct rotor__connect *c = connect_new(s, st);
+    if (!c)
+        return -1;
+    c->host = strdup(host);
+    c->port = strdup(port);
+    c->delay_ms = first_ms;
+    c->max_ms = max_ms;
+    if (!c->host || !c->port) {
+        st->connect = NULL;
+        st->connecting = false;
+        connect_free(c);
+        return rotor__error("rotor_stream_connect_retry: out of memory");
+    }
+    if (attempt(s, c, host, port) < 0)
+        schedule_retry(s, c);
+    return 0;
+}
+
+unsigned rotor_stream_connect_attempts(rotor_scope *s)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+
+    return st && st->connect ? st->connect->attempts : 0;
+}
+
 int rotor_stream_connect(rotor_scope *s, const char *host, const char *port)
 {
     struct rotor__stream *st = rotor__stream_get(s);
@@ -179,17 +311,9 @@ int rotor_stream_connect(rotor_scope *s, const char *host, const char *port)
 
     if (!st)
         return rotor__error("rotor_stream_connect: not a stream machine");
-    if (st->fd >= 0 || st->connect)
-        return rotor__error("rotor_stream_connect: %s is connected already",
-                            s->type->name);
-    struct rotor__connect *c = calloc(1, sizeof *c);
+    struct rotor__connect *c = connect_new(s, st);
     if (!c)
-        return rotor__error("rotor_stream_connect: out of memory");
-    c->loop = s->loop;
-    c->ref = s->ref;
-    st->connect = c;
-    st->connecting = true;
-    st->failed = st->error_told = false;
+        return -1;
     hints_for_stream(&hints, EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV);
     if (evutil_getaddrinfo(host, port, &hints, &list) == 0) {
         c->list = list;

@@ -752,6 +752,29 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
     return moved > 0 ? (size_t)moved : 0;
 }
 
+void rotor_stream_reset(rotor_scope *s)
+{
+    struct rotor__stream *st = stream_of(s);
+
+    if (!st)
+        return;
+    rotor__stream_cancel_connect(s);
+    event_del(&st->rev);
+    event_del(&st->wev);
+    if (st->fd >= 0)
+        close(st->fd);
+    evbuffer_drain(st->in, evbuffer_get_length(st->in));
+    evbuffer_drain(st->out, evbuffer_get_length(st->out));
+    st->fd = -1;
+    st->reading = st->writing = st->write_blocked = st->big_reads = false;
+    st->is_socket = st->unwatchable = false;
+    st->eof = st->failed = st->eof_told = st->error_told = false;
+    st->shut_pending = st->connecting = false;
+    st->err = 0;
+    st->scan = 0;
+    st->dirty = true;
+}
+
 void rotor_stream_shutdown(rotor_scope *s)
 {
     struct rotor__stream *st = stream_of(s);

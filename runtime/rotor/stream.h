@@ -21,6 +21,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <rotor/machine.h>
 
@@ -48,6 +49,22 @@ int rotor_stream_attach(rotor_scope *s, int fd);
  * EHOSTUNREACH).  Bound the wait with the state's `timeout`.
  * Returns 0, or -1 when the connection cannot even be started. */
 int rotor_stream_connect(rotor_scope *s, const char *host, const char *port);
+
+/* Like rotor_stream_connect(), but a failed attempt (refused, unreachable,
+ * a name that does not resolve) is retried after first_ms, then after
+ * twice as long each time up to max_ms, like rotor-stream's Persistent.
+ * The machine sees nothing until `connected`; bound the wait with the
+ * state's `timeout` if it should not be endless.  Returns 0 or -1. */
+int rotor_stream_connect_retry(rotor_scope *s, const char *host,
+                               const char *port, uint32_t first_ms,
+                               uint32_t max_ms);
+
+/* Connection attempts made by the last rotor_stream_connect*() call. */
+unsigned rotor_stream_connect_attempts(rotor_scope *s);
+
+/* Closes the socket and empties both buffers, so that the machine can
+ * connect again (after `eof` or `error`, to reconnect). */
+void rotor_stream_reset(rotor_scope *s);
 
 /* The descriptor of the running stream machine, or -1. */
 int rotor_stream_fd(rotor_scope *s);

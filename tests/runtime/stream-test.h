@@ -15,6 +15,7 @@ struct probe_log {
     size_t len;
     int    inputs, limits, eofs, errors, flushed, timeouts, connected;
     int    last_errno;
+    unsigned attempts[4];   /* connection attempts at each `connected` */
     char   data[65536];     /* the input bytes taken, concatenated */
     size_t data_len;
     int    destroyed;

@@ -80,6 +80,32 @@ void probe_connect(struct probe *self, rotor_scope *s, const rotor_event *ev)
         probe_note(self, "connect-refused-at-once", -1);
 }
 
+static const char *retry_port;
+
+void retry_start(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+
+    self->log = seed->log;
+    ck_assert_int_eq(rotor_stream_connect_retry(s, "127.0.0.1", retry_port,
+                                                10, 40), 0);
+}
+
+bool reconnected_once(struct probe *self, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    return self->log->connected >= 2;
+}
+
+void reconnect(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->eofs++;
+    probe_note(self, "reconnect", -1);
+    rotor_stream_reset(s);
+    ck_assert_int_eq(rotor_stream_connect_retry(s, "127.0.0.1", retry_port,
+                                                10, 40), 0);
+}
+
 void probe_destroy(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->destroyed++;
@@ -130,7 +156,11 @@ void note_timeout(struct probe *self, rotor_scope *s, const rotor_event *ev)
 
 void note_connected(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
-    self->log->connected++;
+    struct probe_log *l = self->log;
+
+    if (l->connected < 4)
+        l->attempts[l->connected] = rotor_stream_connect_attempts(s);
+    l->connected++;
     probe_note(self, "connected", -1);
 }
 
@@ -502,6 +532,58 @@ START_TEST(connect_timeout)
 }
 END_TEST
 
+/* The listener the retry test opens late, and the connections it takes. */
+static int late_fd = -1;
+
+static void open_late_listener(evutil_socket_t fd, short what, void *arg)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)atoi(retry_port)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int one = 1;
+
+    late_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(late_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ck_assert_int_eq(bind(late_fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(late_fd, 4), 0);
+}
+
+/* The peer goes away: every connection waiting is accepted and closed. */
+static void accept_and_close(evutil_socket_t fd, short what, void *arg)
+{
+    fcntl(late_fd, F_SETFL, O_NONBLOCK);
+    for (int c; (c = accept(late_fd, NULL, NULL)) >= 0;)
+        close(c);
+}
+
+START_TEST(connect_retry_and_reconnect)
+{
+    static char port[16];
+    struct timeval at_60ms = { 0, 60000 }, at_300ms = { 0, 300000 },
+                   at_600ms = { 0, 600000 };
+
+    close(tcp_listener(1, port, sizeof port));  /* nobody there yet */
+    retry_port = port;
+    event_base_once(rotor_loop_base(loop), -1, EV_TIMEOUT, open_late_listener,
+                    NULL, &at_60ms);
+    event_base_once(rotor_loop_base(loop), -1, EV_TIMEOUT, accept_and_close,
+                    NULL, &at_300ms);
+    event_base_once(rotor_loop_base(loop), -1, EV_TIMEOUT, accept_and_close,
+                    NULL, &at_600ms);
+    struct probe_seed seed = { .fd = -1, .log = &plog };
+    spawn_probe(&retry_probe_machine, &seed);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    /* 10 + 20 + 40 ms of back-off before the listener at 60 ms: at least
+     * three refused attempts, then a connection; the peer closes it, the
+     * machine resets and connects again at once. */
+    ck_assert_str_eq(plog.text, "connected reconnect connected eof:0");
+    ck_assert_int_eq(plog.connected, 2);
+    ck_assert_uint_ge(plog.attempts[0], 4);
+    ck_assert_uint_eq(plog.attempts[1], 1);
+    close(late_fd);
+}
+END_TEST
+
 /* ---- listeners ------------------------------------------------------------ */
 
 START_TEST(table_full)
@@ -599,6 +681,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, connect_by_name);
     tcase_add_test(t, connect_refused);
     tcase_add_test(t, connect_timeout);
+    tcase_add_test(t, connect_retry_and_reconnect);
     tcase_add_test(t, table_full);
     tcase_add_test(t, thousand_connections);
     suite_add_tcase(s, t);
