@@ -25,6 +25,16 @@ PATH="$top_builddir/rotorgen:$PATH"
 export PKG_CONFIG_PATH LD_LIBRARY_PATH PATH
 unset ROTOR_TRACE
 
+# The tutorial says `cc`: make that the compiler and flags this build was
+# configured with, so a sanitizer build links its sanitized library.
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/cc" <<END
+#!/bin/sh
+exec ${ROTOR_CC:-/usr/bin/cc} ${ROTOR_CFLAGS:-} "\$@" ${ROTOR_LDFLAGS:-}
+END
+chmod +x "$WORK/bin/cc"
+PATH=$WORK/bin:$PATH
+
 # build DIR FILES...: copies the files into $WORK/DIR and builds there.
 build() {
     dir=$WORK/$1; shift
