@@ -39,9 +39,9 @@ static void connect_free(struct rotor__connect *c)
         event_del(&c->retry);
     if (c->list)
         evutil_freeaddrinfo(c->list);
-    free(c->host);
-    free(c->port);
-    free(c);
+    rotor__free(c->host);
+    rotor__free(c->port);
+    rotor__free(c);
 }
 
 static void schedule_retry(struct rotor_scope *m, struct rotor__connect *c);
@@ -254,7 +254,7 @@ static struct rotor__connect *connect_new(rotor_scope *s,
                      s->type->name);
         return NULL;
     }
-    struct rotor__connect *c = calloc(1, sizeof *c);
+    struct rotor__connect *c = rotor__calloc(1, sizeof *c);
     if (!c) {
         rotor__error("rotor_stream_connect: out of memory");
         return NULL;
@@ -282,8 +282,8 @@ int rotor_stream_connect_retry(rotor_scope *s, const char *host,
     struct rotor__connect *c = connect_new(s, st);
     if (!c)
         return -1;
-    c->host = strdup(host);
-    c->port = strdup(port);
+    c->host = rotor__strdup(host);
+    c->port = rotor__strdup(port);
     c->delay_ms = first_ms;
     c->max_ms = max_ms;
     if (!c->host || !c->port) {

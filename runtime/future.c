@@ -46,7 +46,7 @@ static void unref_n(struct rotor_future *f, unsigned n)
     if (atomic_fetch_sub_explicit(&f->refs, n, memory_order_acq_rel) != n)
         return;
     rotor__mailbox_unref(f->mb);
-    free(f);
+    rotor__free(f);
 }
 
 static void unref(struct rotor_future *f)
@@ -93,7 +93,7 @@ int rotor_future_new(rotor_scope *s, int tag, struct rotor_future **fp,
 {
     if (tag < 0)
         return rotor__error("rotor_future_new: tag %d is negative", tag);
-    struct rotor_promise *p = malloc(sizeof *p);
+    struct rotor_promise *p = rotor__malloc(sizeof *p);
     if (!p)
         return rotor__error("rotor_future_new: out of memory");
     struct rotor_future *f = &p->f;

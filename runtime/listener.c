@@ -59,13 +59,26 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     rotor__drain(loop);
 }
 
+/* Accepting cannot resume (out of memory): tell the machine, which ends
+ * as an error unless it handles `error`. */
+static void listener_broken(struct rotor_scope *m, int err)
+{
+    struct rotor_loop *loop = m->loop;
+    struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_ERROR, NULL);
+
+    ev.err = err;
+    rotor__deliver_ev(m, &ev);
+    rotor__drain(loop);
+}
+
 static void on_pause_over(evutil_socket_t fd, short what, void *arg)
 {
     struct rotor_scope *m = arg;
     struct rotor__listener *l = m->kind_data;
 
     l->paused = false;
-    evconnlistener_enable(l->lev);
+    if (evconnlistener_enable(l->lev) < 0)
+        listener_broken(m, ENOMEM);
 }
 
 static bool out_of_descriptors(int err)
@@ -85,27 +98,34 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
     if (l->pause_ms > PAUSE_MAX_MS)
         l->pause_ms = PAUSE_MAX_MS;
     struct timeval tv = { l->pause_ms / 1000, (l->pause_ms % 1000) * 1000 };
+    if (evtimer_add(&l->pause, &tv) < 0)
+        return;     /* no timer to resume with: keep accepting */
     evconnlistener_disable(l->lev);
     l->paused = true;
     l->pauses++;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "out of descriptors, pausing accept in");
-    evtimer_add(&l->pause, &tv);
 }
 
 static int listener_adopt(struct rotor_scope *m, int fd)
 {
-    struct rotor__listener *l = calloc(1, sizeof *l);
+    struct rotor__listener *l = rotor__calloc(1, sizeof *l);
 
     if (!l)
         return rotor__error("%s: out of memory", m->type->name);
     evutil_make_socket_nonblocking(fd);
-    /* backlog 0: the socket listens already. */
+    /* backlog 0: the socket listens already.  Created disabled, so that
+     * a failure to watch it is seen; not LEV_OPT_CLOSE_ON_FREE, so that
+     * on failure the socket is still the caller's to close. */
     l->lev = evconnlistener_new(m->loop->base, on_accept, m,
-                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
                                 0, fd);
+    if (l->lev && evconnlistener_enable(l->lev) < 0) {
+        evconnlistener_free(l->lev);
+        l->lev = NULL;
+    }
     if (!l->lev) {
-        free(l);
+        rotor__free(l);
         return rotor__error("%s: cannot listen on descriptor %d",
                             m->type->name, fd);
     }
@@ -127,8 +147,10 @@ static void listener_release(struct rotor_scope *m)
     if (!l)
         return;
     evtimer_del(&l->pause);
-    evconnlistener_free(l->lev);    /* closes the socket */
-    free(l);
+    evutil_socket_t fd = evconnlistener_get_fd(l->lev);
+    evconnlistener_free(l->lev);
+    close(fd);
+    rotor__free(l);
     m->kind_data = NULL;
 }
 

@@ -4,9 +4,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "rotor-internal.h"
 
@@ -19,6 +22,26 @@ void rotor_config_init(struct rotor_config *cfg)
     cfg->trace = -1;
 }
 
+/* libevent 2.1 exits the process when event_base_new() cannot make its
+ * signal socketpair (evsig_init_).  Check that the three descriptors it
+ * takes (epoll and that pair) can be had, and fail cleanly if not.  Not
+ * airtight against other threads opening files meanwhile. */
+static int descriptors_left(void)
+{
+    int p[2];
+
+    if (pipe(p) < 0)
+        return rotor__error("cannot create a loop: %s", strerror(errno));
+    int third = dup(p[0]);
+    int err = errno;
+    close(p[0]);
+    close(p[1]);
+    if (third < 0)
+        return rotor__error("cannot create a loop: %s", strerror(err));
+    close(third);
+    return 0;
+}
+
 struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
 {
     struct rotor_config defaults;
@@ -27,25 +50,29 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
         rotor_config_init(&defaults);
         cfg = &defaults;
     }
-    struct rotor_loop *loop = calloc(1, sizeof *loop);
+    struct rotor_loop *loop = rotor__calloc(1, sizeof *loop);
     if (!loop) {
         rotor__error("out of memory creating a loop");
         return NULL;
     }
     if (rotor__table_init(&loop->table, cfg->max_machines) < 0) {
-        free(loop);
+        rotor__free(loop);
+        return NULL;
+    }
+    if (descriptors_left() < 0) {
+        rotor__free(loop);
         return NULL;
     }
     loop->base = event_base_new();
     if (!loop->base) {
         rotor__error("event_base_new failed");
-        free(loop);
+        rotor__free(loop);
         return NULL;
     }
     if (rotor__mailbox_open(loop) < 0) {
         event_base_free(loop->base);
         rotor__table_fini(&loop->table);
-        free(loop);
+        rotor__free(loop);
         return NULL;
     }
     loop->context = cfg->context;
@@ -57,12 +84,14 @@ int rotor_loop_run(struct rotor_loop *loop)
 {
     if (loop->running || loop->current)
         return rotor__error("rotor_loop_run: the loop is already running");
-    loop->stop = false;
+    /* A stop asked for before the run (from an action during a spawn)
+     * counts; it is used up by the run it ends. */
     /* While it runs here, notifications from this thread need no lock
      * and no system call. */
     struct rotor_loop *outer = rotor__mailbox_enter(loop);
     rotor__drain(loop);
     if (loop->live == 0 || loop->stop) {
+        loop->stop = false;
         rotor__mailbox_enter(outer);
         return 0;
     }
@@ -71,6 +100,7 @@ int rotor_loop_run(struct rotor_loop *loop)
      * right now (a wakeup from another thread, say) still keep the loop. */
     int r = event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
     loop->running = false;
+    loop->stop = false;
     rotor__mailbox_enter(outer);
     if (r < 0)
         return rotor__error("event_base_loop failed");
@@ -134,7 +164,7 @@ void rotor_loop_free(struct rotor_loop *loop)
     rotor__timeout_fini(&loop->tmo);
     rotor__table_fini(&loop->table);
     event_base_free(loop->base);
-    free(loop);
+    rotor__free(loop);
 }
 
 void rotor__drain(struct rotor_loop *loop)

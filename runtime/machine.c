@@ -7,7 +7,7 @@
  * waits until the code returns), and loop->current names it, so spawn
  * failures reach it and queued events wait for the outermost caller.
  */
-#define _POSIX_C_SOURCE 200809L  /* posix_memalign */
+#define _POSIX_C_SOURCE 200809L  /* close */
 #include "config.h"
 
 #include <stdalign.h>
@@ -28,6 +28,13 @@ static const struct rotor__kind_ops *ops_of(const struct rotor_machine_type *t)
     if (t->kind < 0 || (size_t)t->kind >= sizeof kind_ops / sizeof *kind_ops)
         return NULL;
     return kind_ops[t->kind];
+}
+
+/* The record and data of a machine of type t (alloc_machine()). */
+static void free_machine(struct rotor_scope *m,
+                         const struct rotor_machine_type *t)
+{
+    rotor__aligned_free(m, t->data_align);
 }
 
 static struct rotor_scope *enter_user(struct rotor_scope *m)
@@ -54,12 +61,14 @@ static void leave_user(struct rotor_scope *m, struct rotor_scope *prev)
 static int apply_state(struct rotor_scope *m, int state, int keep)
 {
     m->state = state;
-    rotor__timers_apply(m, keep);
+    if (rotor__timers_apply(m, keep) < 0)
+        return -1;
     return ops_of(m->type)->apply(m);
 }
 
-/* Acts on what dispatch/enter returned. */
-static void settle(struct rotor_scope *m, int to)
+/* Acts on what dispatch/enter returned.  Returns false when that ended
+ * m (m may be freed then), also when applying the new state failed. */
+static bool settle(struct rotor_scope *m, int to)
 {
     int keep = ROTOR_GOTO_KEEP(to);
 
@@ -71,8 +80,11 @@ static void settle(struct rotor_scope *m, int to)
     }
     if (to >= 0 && apply_state(m, to, keep) < 0)
         to = ROTOR_ERROR;
-    if (to == ROTOR_DONE || to == ROTOR_ERROR)
+    if (to == ROTOR_DONE || to == ROTOR_ERROR) {
         rotor__end(m, to == ROTOR_ERROR);
+        return false;
+    }
+    return true;
 }
 
 /* ---- delivering ------------------------------------------------------- */
@@ -106,8 +118,7 @@ void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
         to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_delivery(m, from, kind, ROTOR_GOTO_STATE(to));
-    settle(m, to);
-    if (to != ROTOR_DONE && to != ROTOR_ERROR && ops->after)
+    if (settle(m, to) && ops->after)
         ops->after(m);
 }
 
@@ -135,7 +146,7 @@ void rotor__end(struct rotor_scope *m, bool error)
     rotor__async_release(m);    /* its futures and notifiers (future.c) */
     ops_of(m->type)->release(m);
     rotor__table_release(&loop->table, m);
-    free(m);
+    free_machine(m, m->type);
     loop->live--;
     if (error)
         loop->errors++;
@@ -183,19 +194,12 @@ static struct rotor_scope *alloc_machine(const struct rotor_machine_type *t)
     size_t align = t->data_align;
     size_t off = (sizeof(struct rotor_scope) + align - 1) & ~(align - 1);
     size_t size = off + t->data_size;
-    void *p = NULL;
 
     if (size < off) {
         rotor__error("rotor_spawn: %s: data too large", t->name);
         return NULL;
     }
-    if (align <= alignof(max_align_t)) {
-        p = calloc(1, size);
-    } else if (posix_memalign(&p, align, size) == 0) {
-        memset(p, 0, size);
-    } else {
-        p = NULL;
-    }
+    void *p = rotor__aligned_calloc(align, size);
     if (!p) {
         rotor__error("rotor_spawn: %s: out of memory", t->name);
         return NULL;
@@ -222,7 +226,7 @@ static struct rotor_scope *new_machine(struct rotor_loop *loop,
     if (!m)
         return NULL;
     if (rotor__table_put(&loop->table, m) < 0) {
-        free(m);
+        free_machine(m, t);
         return NULL;
     }
     m->type = t;
@@ -251,8 +255,7 @@ static void start(struct rotor_scope *m, void *seed)
         to = m->end_req;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "spawned in");
-    settle(m, to);
-    if (to != ROTOR_DONE && to != ROTOR_ERROR && ops_of(t)->after)
+    if (settle(m, to) && ops_of(t)->after)
         ops_of(t)->after(m);
 }
 
@@ -273,7 +276,7 @@ rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
         m->ending = true;       /* nothing ran yet: no destroy */
         ops_of(type)->release(m);
         rotor__table_release(&loop->table, m);
-        free(m);
+        free_machine(m, type);
         loop->live--;
     }
     close(fd);

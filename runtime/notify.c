@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ void rotor__mailbox_unref(struct rotor__mailbox *mb)
     close(mb->rfd);
     if (mb->wfd != mb->rfd)
         close(mb->wfd);
-    free(mb);
+    rotor__aligned_free(mb, alignof(struct rotor__mailbox));
 }
 
 static int open_fds(struct rotor__mailbox *mb)
@@ -174,14 +175,13 @@ static void on_mail(evutil_socket_t fd, short what, void *arg)
 
 int rotor__mailbox_open(struct rotor_loop *loop)
 {
-    struct rotor__mailbox *mb = aligned_alloc(64, sizeof *mb);
+    struct rotor__mailbox *mb =
+        rotor__aligned_calloc(alignof(struct rotor__mailbox), sizeof *mb);
 
-    if (mb)
-        memset(mb, 0, sizeof *mb);
     if (!mb)
         return rotor__error("out of memory creating a loop");
     if (open_fds(mb) < 0) {
-        free(mb);
+        rotor__aligned_free(mb, alignof(struct rotor__mailbox));
         return -1;
     }
     atomic_init(&mb->head, NULL);
@@ -290,7 +290,7 @@ int rotor_loop_stop_async(struct rotor_loop *loop)
 static void life_unref(struct rotor__life *l)
 {
     if (atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) == 1)
-        free(l);
+        rotor__free(l);
 }
 
 void rotor__life_end(struct rotor_scope *m)
@@ -308,14 +308,14 @@ static void notifier_unref(struct rotor_notifier *n)
         return;
     life_unref(n->life);
     rotor__mailbox_unref(n->mb);
-    free(n);
+    rotor__free(n);
 }
 
 /* The machine's share of its notifiers, made with the first one. */
 static struct rotor__life *life_of(struct rotor_scope *m)
 {
     if (!m->life) {
-        struct rotor__life *l = malloc(sizeof *l);
+        struct rotor__life *l = rotor__malloc(sizeof *l);
         if (!l)
             return NULL;
         atomic_init(&l->refs, 1);       /* the machine's */
@@ -327,10 +327,10 @@ static struct rotor__life *life_of(struct rotor_scope *m)
 
 struct rotor_notifier *rotor_notifier_new(rotor_scope *s)
 {
-    struct rotor_notifier *n = malloc(sizeof *n);
+    struct rotor_notifier *n = rotor__malloc(sizeof *n);
 
     if (!n || !life_of(s)) {
-        free(n);
+        rotor__free(n);
         rotor__error("rotor_notifier_new: out of memory");
         return NULL;
     }

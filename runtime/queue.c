@@ -12,13 +12,13 @@
 static int grow(struct rotor__queue *q)
 {
     size_t ncap = q->cap ? q->cap * 2 : 64;
-    struct rotor__qev *ev = malloc(ncap * sizeof *ev);
+    struct rotor__qev *ev = rotor__malloc(ncap * sizeof *ev);
 
     if (!ev)
         return rotor__error("out of memory queueing an event");
     for (size_t i = 0; i < q->len; i++)
         ev[i] = q->ev[(q->head + i) & (q->cap - 1)];
-    free(q->ev);
+    rotor__free(q->ev);
     q->ev = ev;
     q->cap = ncap;
     q->head = 0;
@@ -50,7 +50,7 @@ bool rotor__queue_pop(struct rotor__queue *q, struct rotor__qev *out)
 
 void rotor__queue_fini(struct rotor__queue *q)
 {
-    free(q->ev);
+    rotor__free(q->ev);
     q->ev = NULL;
     q->cap = q->head = q->len = 0;
 }

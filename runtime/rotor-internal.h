@@ -50,7 +50,7 @@ struct rotor_scope {
     uint16_t  timers_on;  /* bit L: the timer of nesting level L is armed */
     uint32_t  t0_ms;      /* duration the level-0 timer was added with */
     uint64_t  t0_due;     /* level 0: when the timeout is due (monotonic
-                             ms), 0 when cancelled; see timeout.c */
+                             microseconds), 0 when cancelled; see timeout.c */
     uint8_t   watching;   /* ROTOR_WATCH_* bits m->io is armed with */
     struct event timer;   /* the timeout of the active state of depth 0 */
     struct rotor__level_timer *deep;  /* depths 1..ROTOR_MAX_DEPTH-1, made
@@ -131,8 +131,9 @@ struct rotor__level_timer {
 };
 
 /* Cancels the timers of levels >= keep, then arms those of the states
- * of depth >= keep on the path of m->state (the leaf just entered). */
-void rotor__timers_apply(struct rotor_scope *m, int keep);
+ * of depth >= keep on the path of m->state (the leaf just entered).
+ * -1 when one cannot be armed (out of memory). */
+int  rotor__timers_apply(struct rotor_scope *m, int keep);
 /* Cancels every timer of m and frees what they used. */
 void rotor__timers_fini(struct rotor_scope *m);
 /* The level-0 timer's callback (arg: the machine), for event_assign. */
@@ -250,6 +251,20 @@ void rotor__notifier_arrive(struct rotor_loop *loop,
 void rotor__async_release(struct rotor_scope *m);
 /* Marks m's notifiers' machine as ended (notify.c). */
 void rotor__life_end(struct rotor_scope *m);
+
+/* ---- memory (alloc.c) ----------------------------------------------- */
+
+/* The allocator rotor_set_allocator() installed (the C library's by
+ * default).  Every allocation of the runtime goes through these. */
+void *rotor__malloc(size_t size);
+void *rotor__calloc(size_t n, size_t size);
+void *rotor__realloc(void *p, size_t size);
+void  rotor__free(void *p);
+char *rotor__strdup(const char *s);
+/* Zeroed memory aligned to `align` (a power of 2), through the same
+ * allocator; free it with rotor__aligned_free() and the same align. */
+void *rotor__aligned_calloc(size_t align, size_t size);
+void  rotor__aligned_free(void *p, size_t align);
 
 /* ---- tracing and errors (trace.c, error.c) -------------------------- */
 

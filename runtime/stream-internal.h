@@ -17,6 +17,7 @@ struct rotor__stream {
     int fd;
     struct evbuffer *in, *out;
     struct event rev, wev;
+    struct event recheck;       /* activated when a check cannot be queued */
     bool reading, writing;      /* rev / wev are added */
     bool write_blocked;         /* the kernel refused bytes: wait for wev */
     bool big_reads;             /* the last read filled its reservation */

@@ -179,24 +179,31 @@ static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
 /* Regular files and /dev/null cannot be watched (epoll says EPERM) but
  * are always ready: such a stream activates its events by hand, once per
  * loop turn while it wants them. */
-static void set_event(struct rotor__stream *st, struct event *e, bool *on,
-                      bool want)
+static int set_event(struct rotor__stream *st, struct event *e, bool *on,
+                     bool want)
 {
     if (want && st->unwatchable) {
         event_active(e, e == &st->rev ? EV_READ : EV_WRITE, 1);
-        return;
+        return 0;
     }
     if (want == *on)
-        return;
+        return 0;
     if (want && event_add(e, NULL) < 0) {
+        int err = errno;
+        if (err != EPERM)
+            return err ? err : ENOMEM;  /* out of memory: not a file */
         st->unwatchable = true;
         event_active(e, e == &st->rev ? EV_READ : EV_WRITE, 1);
-        return;
+        return 0;
     }
     if (!want)
         event_del(e);
     *on = want;
+    return 0;
 }
+
+static void fail(struct rotor__stream *st, int err);
+static void queue_check(struct rotor_scope *m);
 
 static void update_interest(struct rotor_scope *m)
 {
@@ -212,8 +219,18 @@ static void update_interest(struct rotor_scope *m)
      * around every answer would cost two epoll_ctl per message. */
     bool write = usable && (st->connecting || st->write_blocked);
 
-    set_event(st, &st->rev, &st->reading, read);
-    set_event(st, &st->wev, &st->writing, write);
+    int err = set_event(st, &st->rev, &st->reading, read);
+    if (!err)
+        err = set_event(st, &st->wev, &st->writing, write);
+    if (err) {
+        /* Unwatched, the stream would wait for ever: `error` instead
+         * (also for a connection in progress). */
+        fail(st, err);
+        st->connecting = false;
+        set_event(st, &st->rev, &st->reading, false);
+        set_event(st, &st->wev, &st->writing, false);
+        queue_check(m);
+    }
 }
 
 /* ---- I/O --------------------------------------------------------------- */
@@ -318,8 +335,6 @@ static void write_some(struct rotor__stream *st)
 
 /* ---- the expectation check, queued ------------------------------------ */
 
-static void queue_check(struct rotor_scope *m);
-
 void rotor__stream_refresh(struct rotor_scope *m)
 {
     struct rotor__stream *st = m->kind_data;
@@ -345,6 +360,8 @@ static void queue_check(struct rotor_scope *m)
     if (rotor__queue_push(&m->loop->queue, m->ref, ROTOR__EV_STREAM_CHECK,
                           NULL) == 0)
         st->check_queued = true;
+    else    /* out of memory: look from a callback of the loop instead */
+        event_active(&st->recheck, EV_TIMEOUT, 1);
 }
 
 /* Something may have changed since the expectation was last looked at:
@@ -371,13 +388,17 @@ static void send_output(struct rotor_scope *m)
 {
     struct rotor__stream *st = m->kind_data;
     size_t before = evbuffer_get_length(st->out);
+    bool failed = st->failed;
 
     if ((before > 0 || st->shut_pending) && !st->writing && !st->connecting &&
         st->fd >= 0)
         write_some(st);
     update_interest(m);
-    if (evbuffer_get_length(st->out) != before &&
-        state_info(m)->expect == ROTOR_EXPECT_FLUSH)
+    /* A write that failed (EPIPE: the peer is gone) stops reading too:
+     * only a check can still tell the machine. */
+    if ((evbuffer_get_length(st->out) != before &&
+         state_info(m)->expect == ROTOR_EXPECT_FLUSH) ||
+        (st->failed && !failed))
         queue_check(m);
 }
 
@@ -430,6 +451,16 @@ static void stream_internal(struct rotor_scope *m, int kind)
         rotor__deliver_ev(m, &ev);
     else
         send_output(m);
+}
+
+/* A check that could not be queued (out of memory) runs from here. */
+static void on_recheck(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor_scope *m = arg;
+    struct rotor_loop *loop = m->loop;
+
+    stream_internal(m, ROTOR__EV_STREAM_CHECK);
+    rotor__drain(loop);
 }
 
 /* ---- libevent callbacks ------------------------------------------------- */
@@ -494,7 +525,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 
 static struct rotor__stream *stream_new(struct rotor_scope *m)
 {
-    struct rotor__stream *st = calloc(1, sizeof *st);
+    struct rotor__stream *st = rotor__calloc(1, sizeof *st);
 
     if (!st)
         return NULL;
@@ -506,9 +537,10 @@ static struct rotor__stream *stream_new(struct rotor_scope *m)
             evbuffer_free(st->in);
         if (st->out)
             evbuffer_free(st->out);
-        free(st);
+        rotor__free(st);
         return NULL;
     }
+    evtimer_assign(&st->recheck, m->loop->base, on_recheck, m);
     m->kind_data = st;
     return st;
 }
@@ -593,9 +625,10 @@ static void stream_release(struct rotor_scope *m)
         event_del(&st->wev);
         close(st->fd);
     }
+    event_del(&st->recheck);
     evbuffer_free(st->in);
     evbuffer_free(st->out);
-    free(st);
+    rotor__free(st);
     m->kind_data = NULL;
 }
 
@@ -745,10 +778,24 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
 {
     struct rotor__stream *st = stream_of(s);
 
-    if (!st || st->failed)
+    if (!st)
         return 0;
+    if (st->failed) {
+        /* Output is discarded once failed; drop the input the same way,
+         * so that the expectation moves on to `error`. */
+        evbuffer_drain(st->in, n);
+        input_consumed(st);
+        return 0;
+    }
+    size_t before = evbuffer_get_length(st->out);
     int moved = evbuffer_remove_buffer(st->in, st->out, n);
     input_consumed(st);
+    /* libevent 2.1 drops the bytes it fails to copy (out of memory) and
+     * counts them moved anyway: the stream is corrupt, fail it. */
+    if (moved > 0 && evbuffer_get_length(st->out) - before != (size_t)moved) {
+        fail(st, ENOMEM);
+        return 0;
+    }
     return moved > 0 ? (size_t)moved : 0;
 }
 

@@ -26,7 +26,7 @@ int rotor__table_init(struct rotor__table *t, size_t max)
 
 void rotor__table_fini(struct rotor__table *t)
 {
-    free(t->slots);
+    rotor__free(t->slots);
     t->slots = NULL;
     t->cap = 0;
 }
@@ -41,7 +41,7 @@ static int grow(struct rotor__table *t)
                             (unsigned)t->max);
     if (ncap > t->max || ncap < t->cap)
         ncap = t->max;
-    struct rotor__slot *s = realloc(t->slots, ncap * sizeof *s);
+    struct rotor__slot *s = rotor__realloc(t->slots, ncap * sizeof *s);
     if (!s)
         return rotor__error("out of memory growing the machine table");
     for (uint32_t i = ncap; i-- > t->cap;) {

@@ -31,7 +31,7 @@ static struct rotor__tmo *add(struct rotor_loop *loop, uint32_t ms)
 
     if (c->n == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 8;
-        struct rotor__tmo *v = realloc(c->v, ncap * sizeof *v);
+        struct rotor__tmo *v = rotor__realloc(c->v, ncap * sizeof *v);
         if (!v) {
             rotor__error("out of memory arming a timeout");
             return NULL;
@@ -64,7 +64,7 @@ const struct timeval *rotor__timeout_tv(struct rotor_loop *loop, uint32_t ms)
 
 void rotor__timeout_fini(struct rotor__tmo_cache *c)
 {
-    free(c->v);
+    rotor__free(c->v);
     c->v = NULL;
     c->n = c->cap = c->last = 0;
 }
@@ -76,17 +76,17 @@ void rotor__timeout_fini(struct rotor__tmo_cache *c)
  * an event_add each time.  Re-arming only moves t0_due; the libevent timer
  * stays where it was, and when it fires early it is added again for what
  * is left.  Cancelling clears t0_due; a timer that fires then is ignored. */
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static bool arm_level0(struct rotor_scope *m, uint32_t ms)
 {
-    m->t0_due = now_ms() + ms;
+    m->t0_due = now_us() + (uint64_t)ms * 1000u;
     if ((m->timers_on & 1u) && m->t0_ms == ms)
         return true;            /* pending already; fires at or before due */
     const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
@@ -103,13 +103,14 @@ static bool level0_due(struct rotor_scope *m)
     m->timers_on &= (uint16_t)~1u;
     if (m->t0_due == 0)
         return false;           /* cancelled meanwhile */
-    uint64_t now = now_ms();
+    uint64_t now = now_us();
     if (now >= m->t0_due) {
         m->t0_due = 0;
         return true;
     }
     uint64_t left = m->t0_due - now;
-    struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+    struct timeval tv = { (time_t)(left / 1000000u),
+                          (suseconds_t)(left % 1000000u) };
     if (event_add(&m->timer, &tv) == 0) {
         m->t0_ms = 0;           /* an odd duration: re-add on the next arm */
         m->timers_on |= 1u;
@@ -154,7 +155,7 @@ static struct event *timer_of(struct rotor_scope *m, int level)
     if (level == 0)
         return &m->timer;
     if (!m->deep) {
-        m->deep = calloc(ROTOR_MAX_DEPTH - 1, sizeof *m->deep);
+        m->deep = rotor__calloc(ROTOR_MAX_DEPTH - 1, sizeof *m->deep);
         if (!m->deep) {
             rotor__error("%s: out of memory arming a timeout", m->type->name);
             return NULL;
@@ -169,6 +170,14 @@ static struct event *timer_of(struct rotor_scope *m, int level)
     return &m->deep[level - 1].ev;
 }
 
+/* A timeout that cannot be armed would leave the machine waiting for
+ * ever: the caller ends it as an error. */
+static int timer_failed(struct rotor_scope *m)
+{
+    return rotor__error("%s: cannot arm the timeout of state %s",
+                        m->type->name, m->type->states[m->state].name);
+}
+
 static void cancel_from(struct rotor_scope *m, int keep)
 {
     if (keep == 0)
@@ -181,7 +190,7 @@ static void cancel_from(struct rotor_scope *m, int keep)
     }
 }
 
-void rotor__timers_apply(struct rotor_scope *m, int keep)
+int rotor__timers_apply(struct rotor_scope *m, int keep)
 {
     const struct rotor_state_info *states = m->type->states;
 
@@ -192,14 +201,17 @@ void rotor__timers_apply(struct rotor_scope *m, int keep)
         if (states[s].timeout_ms == 0 || level >= ROTOR_MAX_DEPTH)
             continue;
         if (level == 0) {
-            arm_level0(m, states[s].timeout_ms);
+            if (!arm_level0(m, states[s].timeout_ms))
+                return timer_failed(m);
             continue;
         }
         const struct timeval *tv = rotor__timeout_tv(m->loop, states[s].timeout_ms);
         struct event *ev = tv ? timer_of(m, level) : NULL;
-        if (ev && event_add(ev, tv) == 0)
-            m->timers_on |= (uint16_t)(1u << level);
+        if (!ev || event_add(ev, tv) < 0)
+            return timer_failed(m);
+        m->timers_on |= (uint16_t)(1u << level);
     }
+    return 0;
 }
 
 void rotor__timers_fini(struct rotor_scope *m)
@@ -208,6 +220,6 @@ void rotor__timers_fini(struct rotor_scope *m)
     if (m->timers_on & 1u)
         event_del(&m->timer);
     m->timers_on = 0;
-    free(m->deep);
+    rotor__free(m->deep);
     m->deep = NULL;
 }

@@ -157,6 +157,24 @@ int rotor_event_tag(const rotor_event *ev);
 /* The name of a built-in event kind ("timeout"), or NULL. */
 const char *rotor_event_name(int kind);
 
+/* ---- memory ------------------------------------------------------------ */
+
+/* Replaces the allocator of librotor and, through event_set_mem_functions(),
+ * of libevent: every allocation either makes goes to malloc_fn/realloc_fn
+ * and every block goes back through free_fn.  realloc_fn(NULL, n) must
+ * act as malloc_fn(n).  Call it before any loop is created (and before
+ * anything else in the process uses libevent), and not again while a
+ * loop, notifier, future or other libevent object exists: a block is
+ * freed by the free_fn in place when it is freed.  All three NULL
+ * restores the C library's.  A NULL from malloc_fn or realloc_fn is an
+ * allocation failure: the call that needed the memory fails (-1, NULL or
+ * a reference with gen == 0, see rotor_last_error()), or the machine it
+ * happened in gets `error` (errno ENOMEM) or ends as an error.  Returns
+ * 0, or -1 when only some of the three are NULL. */
+int rotor_set_allocator(void *(*malloc_fn)(size_t),
+                        void *(*realloc_fn)(void *, size_t),
+                        void (*free_fn)(void *));
+
 /* ---- errors ------------------------------------------------------------ */
 
 /* The message of the last failure in this thread ("" if none). */

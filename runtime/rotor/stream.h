@@ -102,7 +102,9 @@ int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
     ;
 
 /* Moves the first n bytes of input to the output without copying them
- * (evbuffer_remove_buffer); returns how many moved. */
+ * (evbuffer_remove_buffer); returns how many moved.  On a failed stream
+ * (or when memory runs out, which fails it) the bytes are dropped and 0
+ * is returned; `error` follows. */
 size_t rotor_stream_echo(rotor_scope *s, size_t n);
 
 /* Half-closes: once the output is sent, the write side is shut down

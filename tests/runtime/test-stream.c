@@ -106,6 +106,14 @@ void reconnect(struct probe *self, rotor_scope *s, const rotor_event *ev)
                                                 10, 40), 0);
 }
 
+void stop_at_once(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+
+    self->log = seed->log;
+    rotor_loop_stop(rotor_scope_loop(s));
+}
+
 void probe_destroy(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->destroyed++;
@@ -407,6 +415,21 @@ START_TEST(regular_file_input)
 }
 END_TEST
 
+/* A stop asked for before the loop runs is kept, and used up by that run. */
+START_TEST(stop_before_run)
+{
+    struct probe_seed seed = { .fd = -1, .log = &plog };
+    rotor_ref r = rotor_spawn(loop, &stopper_machine, &seed);
+    ck_assert_uint_ne(r.gen, 0);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);      /* returns at once */
+    ck_assert_str_eq(plog.text, "");
+    ck_assert(rotor_alive(loop, r));
+    ck_assert_int_eq(rotor_loop_run(loop), 0);      /* runs to the end */
+    ck_assert_str_eq(plog.text, "timeout");
+    ck_assert_int_eq(plog.destroyed, 1);
+}
+END_TEST
+
 START_TEST(idle_timeout)
 {
     int sv[2];
@@ -672,6 +695,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, half_close_with_nothing_to_send);
     tcase_add_test(t, regular_file_input);
     tcase_add_test(t, idle_timeout);
+    tcase_add_test(t, stop_before_run);
     suite_add_tcase(s, t);
 
     t = tcase_create("tcp");
