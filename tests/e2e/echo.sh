@@ -4,42 +4,10 @@
 need "$SOCAT"
 SERVER="$top_builddir/examples/echo-server"
 
-roundtrip() {
-    "$SOCAT" -b "$3" -t 30 -T 30 - "TCP:127.0.0.1:$PORT" <"$1" >"$2"
-}
-same() { cmp -s "$1" "$2" || fail "$3: reply differs ($(wc -c <"$1") bytes sent, $(wc -c <"$2") back)"; }
-
 start_server echo-server "$WORK/server.log" "$SERVER" 127.0.0.1:0
 
-# 2,000 lines in one write come back byte for byte.
-i=0
-while [ $i -lt 2000 ]; do
-    echo "line $i: the quick brown fox jumps over the lazy dog"
-    i=$((i + 1))
-done >"$WORK/lines"
-roundtrip "$WORK/lines" "$WORK/lines.out" 1000000
-same "$WORK/lines" "$WORK/lines.out" "2000 lines in one write"
-pass "2000 lines in one write"
-
-# 40 clients at once, each gets its own bytes back (random bytes: lines
-# of every length, and a last line without a newline).
-n=0
-clients=
-while [ $n -lt 40 ]; do
-    head -c $((20000 + n * 997)) /dev/urandom >"$WORK/in.$n"
-    roundtrip "$WORK/in.$n" "$WORK/out.$n" 8192 &
-    clients="$clients $!"
-    n=$((n + 1))
-done
-for pid in $clients; do
-    wait "$pid" || fail "a client failed"
-done
-n=0
-while [ $n -lt 40 ]; do
-    same "$WORK/in.$n" "$WORK/out.$n" "client $n of 40"
-    n=$((n + 1))
-done
-pass "40 concurrent clients"
+echo_lines_in_one_write
+echo_concurrent_clients
 
 # A slow reader gets all 8 MiB.
 head -c 8388608 /dev/urandom >"$WORK/big"
