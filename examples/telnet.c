@@ -183,7 +183,7 @@ void net_connect_failed(void *self, rotor_scope *s, const rotor_event *ev)
     struct telnet_client *c = telnet_net_context(s);
 
     say("cannot connect to %s port %s: %s", c->host, c->port,
-        strerror(rotor_event_error(ev)));
+        rotor_strerror(rotor_event_error(ev)));
     c->status = 1;
 }
 
@@ -260,7 +260,7 @@ void net_failed(void *self, rotor_scope *s, const rotor_event *ev)
     struct telnet_client *c = telnet_net_context(s);
 
     say("connection to %s lost: %s", c->host,
-        strerror(rotor_event_error(ev)));
+        rotor_strerror(rotor_event_error(ev)));
     c->status = 1;
     hang_up(c, s);
 }

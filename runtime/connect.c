@@ -148,7 +148,7 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
     } else if (result != 0 || !res) {
         struct rotor__stream *st = m->kind_data;
         st->connecting = false;
-        rotor__stream_fail(m, EHOSTUNREACH);
+        rotor__stream_fail(m, ROTOR_ERESOLVE);
     } else {
         c->list = res;
         start(m, c);

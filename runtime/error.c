@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "rotor-internal.h"
 
@@ -24,6 +25,13 @@ int rotor__error(const char *fmt, ...)
 const char *rotor_last_error(void)
 {
     return last_error;
+}
+
+const char *rotor_strerror(int err)
+{
+    if (err == ROTOR_ERESOLVE)
+        return "host name not found";
+    return strerror(err);
 }
 
 const char *rotor_version(void)

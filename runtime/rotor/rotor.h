@@ -177,6 +177,14 @@ int rotor_set_allocator(void *(*malloc_fn)(size_t),
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* rotor_event_error() of a connection whose host name did not resolve
+ * (not an errno value: those are positive). */
+#define ROTOR_ERESOLVE (-1)
+
+/* A message for a rotor_event_error() value: strerror() for errno values,
+ * "host name not found" for ROTOR_ERESOLVE. */
+const char *rotor_strerror(int err);
+
 /* The message of the last failure in this thread ("" if none). */
 const char *rotor_last_error(void);
 

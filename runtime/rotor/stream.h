@@ -45,8 +45,9 @@ int rotor_stream_attach(rotor_scope *s, int fd);
 /* Connects the running stream machine to host:port.  Numeric addresses
  * connect at once; names are resolved with evdns without blocking the
  * loop.  The machine gets `connected`, or `error` with the errno
- * (ECONNREFUSED, EHOSTUNREACH, ...; resolution failures give
- * EHOSTUNREACH).  Bound the wait with the state's `timeout`.
+ * (ECONNREFUSED, EHOSTUNREACH, ..., or ROTOR_ERESOLVE when the name does
+ * not resolve; rotor_strerror() words them).  Bound the wait with the
+ * state's `timeout`.
  * Returns 0, or -1 when the connection cannot even be started. */
 int rotor_stream_connect(rotor_scope *s, const char *host, const char *port);
 

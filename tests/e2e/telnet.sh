@@ -111,7 +111,8 @@ pass "connection refused: exit 1, $(cat "$WORK/refused.err")"
 client nonexistent.invalid 23 </dev/null >/dev/null 2>"$WORK/noname.err"
 rc=$?
 [ $rc -eq 1 ] || fail "unknown host: exit status $rc, not 1"
-grep -q 'cannot connect to nonexistent.invalid' "$WORK/noname.err" ||
+grep -q 'cannot connect to nonexistent.invalid port 23: host name not found' \
+        "$WORK/noname.err" ||
     fail "unknown host: $(cat "$WORK/noname.err")"
 pass "unknown host: exit 1"
 

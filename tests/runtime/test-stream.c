@@ -534,6 +534,13 @@ START_TEST(connect_refused)
 }
 END_TEST
 
+START_TEST(error_words)
+{
+    ck_assert_str_eq(rotor_strerror(ROTOR_ERESOLVE), "host name not found");
+    ck_assert_str_eq(rotor_strerror(ECONNREFUSED), strerror(ECONNREFUSED));
+}
+END_TEST
+
 START_TEST(connect_timeout)
 {
     char port[16];
@@ -706,6 +713,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, connect_by_name);
     tcase_add_test(t, connect_refused);
     tcase_add_test(t, connect_timeout);
+    tcase_add_test(t, error_words);
     tcase_add_test(t, connect_retry_and_reconnect);
     tcase_add_test(t, table_full);
     tcase_add_test(t, thousand_connections);
