@@ -25,6 +25,7 @@ struct rotor__connect {
     struct evutil_addrinfo *list, *next;
     struct evdns_getaddrinfo_request *req;
     bool detached;          /* the machine ended while resolving */
+    bool in_resolve;        /* evdns_getaddrinfo() may answer at once */
     /* rotor_stream_connect_retry(): failures wait, then try again */
     char *host, *port;
     uint32_t delay_ms, max_ms;
@@ -132,8 +133,10 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
     if (c->detached || result == EVUTIL_EAI_CANCEL) {
         if (res)
             evutil_freeaddrinfo(res);
-        if (c->detached)
+        if (c->detached) {
+            c->loop->dns_detached--;
             connect_free(c);
+        }
         return;
     }
     struct rotor_scope *m = rotor__table_get(&c->loop->table, c->ref);
@@ -153,7 +156,10 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         c->list = res;
         start(m, c);
     }
-    rotor__drain(c->loop);
+    /* Answered inside evdns_getaddrinfo(): our caller still uses c, and
+     * drains when it is done. */
+    if (!c->in_resolve)
+        rotor__drain(c->loop);
 }
 
 static struct evdns_base *loop_dns(struct rotor_loop *loop)
@@ -167,6 +173,10 @@ static struct evdns_base *loop_dns(struct rotor_loop *loop)
 
 void rotor__dns_free(struct rotor_loop *loop)
 {
+    /* A cancelled lookup answers through a deferred callback: let it run,
+     * or it and its connection state would never be freed. */
+    if (loop->dns_detached)
+        event_base_loop(loop->base, EVLOOP_NONBLOCK);
     if (loop->dns)
         evdns_base_free(loop->dns, 0);
     loop->dns = NULL;
@@ -192,7 +202,11 @@ static int resolve(struct rotor_scope *m, struct rotor__connect *c,
     hints_for_stream(&hints, EVUTIL_AI_ADDRCONFIG);
     /* NULL when the callback has run already (an answer from
      * /etc/hosts, or an immediate failure). */
-    c->req = evdns_getaddrinfo(dns, host, port, &hints, on_resolved, c);
+    c->in_resolve = true;
+    struct evdns_getaddrinfo_request *req =
+        evdns_getaddrinfo(dns, host, port, &hints, on_resolved, c);
+    c->in_resolve = false;
+    c->req = req;
     return 0;
 }
 
@@ -215,14 +229,15 @@ static int attempt(struct rotor_scope *s, struct rotor__connect *c,
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct rotor__connect *c = arg;
-    struct rotor_scope *m = rotor__table_get(&c->loop->table, c->ref);
+    struct rotor_loop *loop = c->loop;
+    struct rotor_scope *m = rotor__table_get(&loop->table, c->ref);
 
     c->retry_armed = false;
     if (!m)
         return;
     if (attempt(m, c, c->host, c->port) < 0)
         schedule_retry(m, c);
-    rotor__drain(c->loop);
+    rotor__drain(loop);         /* c may be gone after this */
 }
 
 /* Waits delay_ms (doubling up to max_ms) before the next attempt; the
@@ -339,6 +354,7 @@ void rotor__stream_cancel_connect(struct rotor_scope *m)
     st->connect = NULL;
     if (c->req) {
         c->detached = true;     /* on_resolved frees it */
+        c->loop->dns_detached++;
         evdns_getaddrinfo_cancel(c->req);
         return;
     }

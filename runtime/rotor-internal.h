@@ -149,6 +149,7 @@ struct rotor_loop {
     struct rotor__tmo_cache tmo;
     struct rotor_scope     *current;  /* whose user code runs, or NULL */
     struct evdns_base      *dns;      /* made by the first connect by name */
+    unsigned                dns_detached; /* cancelled lookups not yet freed */
     size_t live, errors;
     bool trace, running, stop, draining, freeing;
     struct rotor__mailbox  *mbox;     /* cross-thread traffic (notify.c) */

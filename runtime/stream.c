@@ -497,6 +497,7 @@ static void finish_connect(struct rotor_scope *m)
         err = errno;
     if (err == 0) {
         st->connecting = false;
+        st->dirty = true;       /* e.g. `expect flush` holds now */
         update_interest(m);
         rotor__deliver(m, ROTOR_EV_CONNECTED, NULL);
         return;
@@ -523,6 +524,17 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- attaching, kind operations ----------------------------------------- */
 
+/* Input taken by any route (our accessors, or the evbuffer itself through
+ * rotor_stream_input()) moves every offset: search from the start. */
+static void on_input_change(struct evbuffer *buf,
+                            const struct evbuffer_cb_info *info, void *arg)
+{
+    struct rotor__stream *st = arg;
+
+    if (info->n_deleted > 0)
+        st->scan = 0;
+}
+
 static struct rotor__stream *stream_new(struct rotor_scope *m)
 {
     struct rotor__stream *st = rotor__calloc(1, sizeof *st);
@@ -537,6 +549,12 @@ static struct rotor__stream *stream_new(struct rotor_scope *m)
             evbuffer_free(st->in);
         if (st->out)
             evbuffer_free(st->out);
+        rotor__free(st);
+        return NULL;
+    }
+    if (!evbuffer_add_cb(st->in, on_input_change, st)) {
+        evbuffer_free(st->in);
+        evbuffer_free(st->out);
         rotor__free(st);
         return NULL;
     }
@@ -617,8 +635,9 @@ static void stream_release(struct rotor_scope *m)
         return;
     rotor__stream_cancel_connect(m);
     if (st->fd >= 0) {
-        /* Last chance for output the machine wrote before ending. */
-        if (!st->connecting && !st->writing)
+        /* Last chance for output the machine wrote before ending (a state
+         * that must not lose it waits for `flushed` before `done`). */
+        if (!st->connecting)
             write_some(st);
         /* Also removes events activated by hand (unwatchable files). */
         event_del(&st->rev);
@@ -806,10 +825,11 @@ void rotor_stream_reset(rotor_scope *s)
     if (!st)
         return;
     rotor__stream_cancel_connect(s);
-    event_del(&st->rev);
-    event_del(&st->wev);
-    if (st->fd >= 0)
+    if (st->fd >= 0) {      /* rev and wev are assigned only with one */
+        event_del(&st->rev);
+        event_del(&st->wev);
         close(st->fd);
+    }
     evbuffer_drain(st->in, evbuffer_get_length(st->in));
     evbuffer_drain(st->out, evbuffer_get_length(st->out));
     st->fd = -1;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <rotor/rotor.h>
 
@@ -114,6 +115,16 @@ void stop_at_once(struct probe *self, rotor_scope *s, const rotor_event *ev)
     rotor_loop_stop(rotor_scope_loop(s));
 }
 
+void reset_at_once(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_seed *seed = rotor_event_data(ev);
+
+    self->log = seed->log;
+    rotor_stream_write(s, "x", 1);      /* a stream, but no socket */
+    rotor_stream_reset(s);
+    probe_note(self, "reset", -1);
+}
+
 void probe_destroy(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->destroyed++;
@@ -126,6 +137,18 @@ void take_input(struct probe *self, rotor_scope *s, const rotor_event *ev)
 
     ck_assert_uint_le(l->data_len + n, sizeof l->data);
     ck_assert_uint_eq(rotor_stream_read(s, l->data + l->data_len, n), n);
+    l->data_len += n;
+    l->inputs++;
+    probe_note(self, "input", (long)n);
+}
+
+void take_directly(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct probe_log *l = self->log;
+    size_t n = rotor_event_size(ev);
+
+    ck_assert_int_eq(evbuffer_remove(rotor_stream_input(s), l->data + l->data_len,
+                                     n), (int)n);
     l->data_len += n;
     l->inputs++;
     probe_note(self, "input", (long)n);
@@ -301,6 +324,26 @@ END_TEST
 START_TEST(bytes_split_everywhere)
 {
     split_case(&bytes_probe_machine, "abcdefgh", "input:3 input:3 eof:2");
+}
+END_TEST
+
+/* Input taken through the evbuffer itself, after a search that stopped
+ * part way, must not make the next search skip a delimiter. */
+START_TEST(input_taken_directly)
+{
+    int sv[2];
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&direct_probe_machine, &seed);
+    put(sv[1], "hello", 5);
+    spin(3);
+    put(sv[1], " world\n", 7);
+    spin(3);
+    put(sv[1], "a\nbcdefg\n", 9);
+    shutdown(sv[1], SHUT_WR);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "input:12 input:2 input:7 eof:0");
+    close(sv[1]);
 }
 END_TEST
 
@@ -524,6 +567,55 @@ START_TEST(connect_by_name)
 }
 END_TEST
 
+START_TEST(connect_then_flushed)
+{
+    char port[16];
+    int lfd = tcp_listener(4, port, sizeof port);
+    struct probe_seed seed = { .fd = -1, .host = "127.0.0.1", .port = port,
+                               .log = &plog };
+    spawn_probe(&connect_flush_probe_machine, &seed);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_str_eq(plog.text, "flushed");
+    close(lfd);
+}
+END_TEST
+
+/* A lookup still pending when its machine ends and the loop is freed is
+ * freed too (LeakSanitizer and valgrind check this run). */
+START_TEST(lookup_pending_at_free)
+{
+    struct probe_seed seed = { .fd = -1, .host = "pending.invalid",
+                               .port = "80", .log = &plog };
+    rotor_ref r = spawn_probe(&connect_probe_machine, &seed);
+    ck_assert_int_eq(rotor_kill(loop, r), 0);
+    ck_assert_int_eq(plog.destroyed, 1);
+    rotor_loop_free(loop);
+    loop = NULL;
+}
+END_TEST
+
+/* Resetting a stream that never had a socket is quiet (libevent would
+ * warn about events that were never assigned). */
+START_TEST(reset_without_socket_is_quiet)
+{
+    FILE *err = tmpfile();
+    int saved = dup(2);
+    char buf[256] = "";
+
+    ck_assert_ptr_nonnull(err);
+    dup2(fileno(err), 2);
+    struct probe_seed seed = { .fd = -1, .log = &plog };
+    spawn_probe(&reset_probe_machine, &seed);
+    dup2(saved, 2);
+    close(saved);
+    rewind(err);
+    size_t n = fread(buf, 1, sizeof buf - 1, err);
+    fclose(err);
+    ck_assert_msg(n == 0, "printed: %s", buf);
+    ck_assert_str_eq(plog.text, "reset");
+}
+END_TEST
+
 START_TEST(connect_refused)
 {
     char port[16];
@@ -695,6 +787,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, line_split_everywhere);
     tcase_add_test(t, until_split_everywhere);
     tcase_add_test(t, bytes_split_everywhere);
+    tcase_add_test(t, input_taken_directly);
     tcase_add_test(t, line_limit);
     tcase_add_test(t, limit_bounds_memory);
     tcase_add_test(t, flush_to_slow_reader);
@@ -713,6 +806,9 @@ static Suite *stream_suite(void)
     tcase_add_test(t, connect_by_name);
     tcase_add_test(t, connect_refused);
     tcase_add_test(t, connect_timeout);
+    tcase_add_test(t, connect_then_flushed);
+    tcase_add_test(t, lookup_pending_at_free);
+    tcase_add_test(t, reset_without_socket_is_quiet);
     tcase_add_test(t, error_words);
     tcase_add_test(t, connect_retry_and_reconnect);
     tcase_add_test(t, table_full);
