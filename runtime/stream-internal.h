@@ -13,9 +13,16 @@
 struct evbuffer;
 struct rotor__connect;
 
+/* Small answers wait here rather than in the output evbuffer: copying a
+ * few hundred bytes costs less than an evbuffer chain allocated, peeked
+ * and freed per answer.  Used only while the evbuffer is empty, so the
+ * order of bytes is this buffer, then the evbuffer. */
+#define ROTOR__OBUF 512
+
 struct rotor__stream {
     int fd;
     struct evbuffer *in, *out;
+    size_t olen;                /* bytes waiting in obuf */
     struct event rev, wev;
     struct event recheck;       /* activated when a check cannot be queued */
     bool reading, writing;      /* rev / wev are added */
@@ -33,6 +40,7 @@ struct rotor__stream {
     size_t scan;                /* delimiter search resumes here */
     size_t seen_in, seen_out;   /* lengths at the last evaluation */
     struct rotor__connect *connect;
+    char obuf[ROTOR__OBUF];
 };
 
 /* The stream of s (created without a socket if needed), or NULL when s

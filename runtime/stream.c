@@ -56,6 +56,28 @@ static const struct rotor_state_info *state_info(struct rotor_scope *m)
     return &m->type->states[m->state];
 }
 
+/* Output held: the small buffer and the evbuffer. */
+static size_t out_len(const struct rotor__stream *st)
+{
+    return st->olen + evbuffer_get_length(st->out);
+}
+
+static void fail(struct rotor__stream *st, int err);
+
+/* Moves the small buffer into the evbuffer, before anything that writes
+ * to or hands out the evbuffer itself.  Returns 0, or -1 (stream failed). */
+static int spill(struct rotor__stream *st)
+{
+    if (st->olen == 0)
+        return 0;
+    if (evbuffer_add(st->out, st->obuf, st->olen) < 0) {
+        fail(st, ENOMEM);
+        return -1;
+    }
+    st->olen = 0;
+    return 0;
+}
+
 /* ---- expectations ------------------------------------------------------ */
 
 static bool wants_input(uint8_t expect)
@@ -156,7 +178,7 @@ static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
     if (wants_input(info->expect) && evaluate_input(st, info, ev))
         return true;
     if (info->expect == ROTOR_EXPECT_FLUSH &&
-        evbuffer_get_length(st->out) <= info->expect_size && !st->failed) {
+        out_len(st) <= info->expect_size && !st->failed) {
         *ev = ROTOR__EVENT(ROTOR_EV_FLUSHED, NULL);
         return true;
     }
@@ -214,7 +236,7 @@ static void update_interest(struct rotor_scope *m)
                 wants_input(info->expect) &&
                 evbuffer_get_length(st->in) < input_needed(info) &&
                 (!st->write_blocked ||
-                 evbuffer_get_length(st->out) <= ROTOR_STREAM_HIGH_WATER);
+                 out_len(st) <= ROTOR_STREAM_HIGH_WATER);
     /* Write interest only once the kernel refused bytes: toggling it
      * around every answer would cost two epoll_ctl per message. */
     bool write = usable && (st->connecting || st->write_blocked);
@@ -242,6 +264,7 @@ static void fail(struct rotor__stream *st, int err)
     st->failed = true;
     st->err = err;
     evbuffer_drain(st->out, evbuffer_get_length(st->out));
+    st->olen = 0;
 }
 
 /* Reads into reserved extents of the input buffer.  Returns bytes read. */
@@ -299,10 +322,31 @@ static ssize_t send_iov(struct rotor__stream *st, struct iovec *iov, int n)
     return writev(st->fd, iov, n);
 }
 
+/* Sends the small buffer; keeps what the kernel refused. */
+static void write_small(struct rotor__stream *st)
+{
+    struct iovec iov = { st->obuf, st->olen };
+    ssize_t put;
+
+    do
+        put = send_iov(st, &iov, 1);
+    while (put < 0 && errno == EINTR);
+    if (put < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            fail(st, errno);
+        return;
+    }
+    st->olen -= (size_t)put;
+    if (st->olen > 0)
+        memmove(st->obuf, st->obuf + put, st->olen);
+}
+
 /* Writes what the output holds until done or the kernel refuses. */
 static void write_some(struct rotor__stream *st)
 {
-    while (!st->failed && evbuffer_get_length(st->out) > 0) {
+    if (st->olen > 0 && !st->failed)
+        write_small(st);        /* the evbuffer is empty meanwhile */
+    while (!st->failed && st->olen == 0 && evbuffer_get_length(st->out) > 0) {
         struct evbuffer_iovec vec[WRITE_IOVECS];
         struct iovec iov[WRITE_IOVECS];
         int n = evbuffer_peek(st->out, -1, NULL, vec, WRITE_IOVECS);
@@ -326,8 +370,8 @@ static void write_some(struct rotor__stream *st)
         if ((size_t)put < want)
             break;              /* the socket buffer is full: wait */
     }
-    st->write_blocked = evbuffer_get_length(st->out) > 0;
-    if (st->shut_pending && !st->failed && evbuffer_get_length(st->out) == 0) {
+    st->write_blocked = out_len(st) > 0;
+    if (st->shut_pending && !st->failed && out_len(st) == 0) {
         shutdown(st->fd, SHUT_WR);
         st->shut_pending = false;
     }
@@ -371,14 +415,14 @@ static bool changed(struct rotor_scope *m)
     struct rotor__stream *st = m->kind_data;
 
     return st->dirty || st->seen_in != evbuffer_get_length(st->in) ||
-           st->seen_out != evbuffer_get_length(st->out);
+           st->seen_out != out_len(st);
 }
 
 static void remember(struct rotor__stream *st)
 {
     st->dirty = false;
     st->seen_in = evbuffer_get_length(st->in);
-    st->seen_out = evbuffer_get_length(st->out);
+    st->seen_out = out_len(st);
 }
 
 /* Sends what the actions wrote, unless the kernel refused bytes before
@@ -387,7 +431,7 @@ static void remember(struct rotor__stream *st)
 static void send_output(struct rotor_scope *m)
 {
     struct rotor__stream *st = m->kind_data;
-    size_t before = evbuffer_get_length(st->out);
+    size_t before = out_len(st);
     bool failed = st->failed;
 
     if ((before > 0 || st->shut_pending) && !st->writing && !st->connecting &&
@@ -396,7 +440,7 @@ static void send_output(struct rotor_scope *m)
     update_interest(m);
     /* A write that failed (EPIPE: the peer is gone) stops reading too:
      * only a check can still tell the machine. */
-    if ((evbuffer_get_length(st->out) != before &&
+    if ((out_len(st) != before &&
          state_info(m)->expect == ROTOR_EXPECT_FLUSH) ||
         (st->failed && !failed))
         queue_check(m);
@@ -703,6 +747,9 @@ struct evbuffer *rotor_stream_input(rotor_scope *s)
 struct evbuffer *rotor_stream_output(rotor_scope *s)
 {
     struct rotor__stream *st = rotor__stream_get(s);
+
+    if (st)
+        spill(st);      /* the caller sees all the output, in order */
     return st ? st->out : NULL;
 }
 
@@ -775,7 +822,12 @@ int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
         return rotor__error("rotor_stream_write: not a stream machine");
     if (st->failed)
         return rotor__error("rotor_stream_write: the stream has failed");
-    if (evbuffer_add(st->out, data, n) < 0)
+    if (evbuffer_get_length(st->out) == 0 && n <= ROTOR__OBUF - st->olen) {
+        memcpy(st->obuf + st->olen, data, n);
+        st->olen += n;
+        return 0;
+    }
+    if (spill(st) < 0 || evbuffer_add(st->out, data, n) < 0)
         return rotor__error("rotor_stream_write: out of memory");
     return 0;
 }
@@ -787,6 +839,8 @@ int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
 
     if (!st || st->failed)
         return rotor__error("rotor_stream_printf: no usable stream");
+    if (spill(st) < 0)
+        return rotor__error("rotor_stream_printf: out of memory");
     va_start(ap, fmt);
     int r = evbuffer_add_vprintf(st->out, fmt, ap);
     va_end(ap);
@@ -806,6 +860,8 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
         input_consumed(st);
         return 0;
     }
+    if (spill(st) < 0)
+        return 0;
     size_t before = evbuffer_get_length(st->out);
     int moved = evbuffer_remove_buffer(st->in, st->out, n);
     input_consumed(st);
@@ -832,6 +888,7 @@ void rotor_stream_reset(rotor_scope *s)
     }
     evbuffer_drain(st->in, evbuffer_get_length(st->in));
     evbuffer_drain(st->out, evbuffer_get_length(st->out));
+    st->olen = 0;
     st->fd = -1;
     st->reading = st->writing = st->write_blocked = st->big_reads = false;
     st->is_socket = st->unwatchable = false;

@@ -125,6 +125,34 @@ void reset_at_once(struct probe *self, rotor_scope *s, const rotor_event *ev)
     probe_note(self, "reset", -1);
 }
 
+/* The answer to line i: 300 bytes that say which line they answer. */
+static void answer_text(char *out, long i)
+{
+    memset(out, 'a' + (char)(i % 26), 300);
+    snprintf(out, 12, "%010ld", i);
+    out[10] = ':';
+    out[299] = '\n';
+}
+
+void answer_line(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    char text[300];
+
+    rotor_stream_consume(s, rotor_event_size(ev));
+    answer_text(text, self->log->inputs++);
+    ck_assert_int_eq(rotor_stream_write(s, text, sizeof text), 0);
+}
+
+void answer_last(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    static char big[100000];
+
+    ck_assert_int_eq(rotor_stream_printf(s, "total %d\n", self->log->inputs), 0);
+    memset(big, 'z', sizeof big);
+    ck_assert_int_eq(rotor_stream_write(s, big, sizeof big), 0);
+    ck_assert_int_eq(rotor_stream_write(s, "end\n", 4), 0);
+}
+
 void probe_destroy(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->destroyed++;
@@ -515,6 +543,73 @@ static int tcp_connect(const char *port)
     return fd;
 }
 
+/* Small answers (kept out of the evbuffer) and large ones, to a reader
+ * that lets the kernel refuse bytes: every byte, in order. */
+START_TEST(answers_in_order_to_slow_reader)
+{
+    enum { LINES = 3000 };
+    int sv[2];
+    static char got[LINES * 300 + 200000], want[sizeof got];
+    size_t ngot = 0, nwant = 0;
+
+    /* TCP: the kernel takes part of a send (a Unix socket takes a small
+     * one whole or not at all). */
+    char port[16];
+    int lfd = tcp_listener(1, port, sizeof port);
+    sv[1] = tcp_connect(port);
+    sv[0] = accept(lfd, NULL, NULL);
+    close(lfd);
+    ck_assert_int_ge(sv[0], 0);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(&answerer_machine, &seed);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    /* One line a turn, reading nothing until our own writes block: each
+     * answer goes out alone, and some meet a socket with less room than
+     * they need (the kernel takes part of an answer). */
+    for (int i = 0; i < LINES; i++) {
+        while (send(sv[1], "x\n", 2, MSG_NOSIGNAL) != 2) {
+            ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+            spin(1);
+            ssize_t n = read(sv[1], got + ngot, sizeof got - ngot);
+            if (n > 0)
+                ngot += (size_t)n;
+        }
+        spin(1);
+    }
+    shutdown(sv[1], SHUT_WR);
+    while (plog.destroyed == 0) {
+        spin(1);
+        ssize_t n = read(sv[1], got + ngot, sizeof got - ngot);
+        if (n > 0)
+            ngot += (size_t)n;
+    }
+    /* The kernel still sends what the machine wrote before it closed. */
+    for (;;) {
+        struct pollfd p = { sv[1], POLLIN, 0 };
+        ck_assert_int_eq(poll(&p, 1, 5000), 1);
+        ssize_t n = read(sv[1], got + ngot, sizeof got - ngot);
+        if (n == 0)
+            break;
+        if (n > 0)
+            ngot += (size_t)n;
+    }
+    for (long i = 0; i < LINES; i++, nwant += 300)
+        answer_text(want + nwant, i);
+    nwant += (size_t)sprintf(want + nwant, "total %d\n", LINES);
+    memset(want + nwant, 'z', 100000);
+    nwant += 100000;
+    memcpy(want + nwant, "end\n", 4);
+    nwant += 4;
+    ck_assert_str_eq(plog.text, "flushed");
+    ck_assert_uint_eq(ngot, nwant);
+    ck_assert(memcmp(got, want, nwant) == 0);
+    close(sv[1]);
+}
+END_TEST
+
 START_TEST(peer_reset_mid_write)
 {
     char port[16];
@@ -802,6 +897,7 @@ static Suite *stream_suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 30);
     tcase_add_test(t, peer_reset_mid_write);
+    tcase_add_test(t, answers_in_order_to_slow_reader);
     tcase_add_test(t, connect_numeric);
     tcase_add_test(t, connect_by_name);
     tcase_add_test(t, connect_refused);
