@@ -768,11 +768,6 @@ const char *rotor_stream_peek(rotor_scope *s, size_t n)
     return (const char *)evbuffer_pullup(st->in, (ssize_t)n);
 }
 
-static void input_consumed(struct rotor__stream *st)
-{
-    st->scan = 0;       /* offsets moved: search again from the start */
-}
-
 size_t rotor_stream_through_last(rotor_scope *s, char byte)
 {
     struct rotor__stream *st = stream_of(s);
@@ -800,7 +795,6 @@ size_t rotor_stream_read(rotor_scope *s, void *buf, size_t n)
     if (!st)
         return 0;
     int got = evbuffer_remove(st->in, buf, n);
-    input_consumed(st);
     return got > 0 ? (size_t)got : 0;
 }
 
@@ -811,7 +805,6 @@ void rotor_stream_consume(rotor_scope *s, size_t n)
     if (!st)
         return;
     evbuffer_drain(st->in, n);
-    input_consumed(st);
 }
 
 int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
@@ -857,14 +850,12 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
         /* Output is discarded once failed; drop the input the same way,
          * so that the expectation moves on to `error`. */
         evbuffer_drain(st->in, n);
-        input_consumed(st);
         return 0;
     }
     if (spill(st) < 0)
         return 0;
     size_t before = evbuffer_get_length(st->out);
     int moved = evbuffer_remove_buffer(st->in, st->out, n);
-    input_consumed(st);
     /* libevent 2.1 drops the bytes it fails to copy (out of memory) and
      * counts them moved anyway: the stream is corrupt, fail it. */
     if (moved > 0 && evbuffer_get_length(st->out) - before != (size_t)moved) {
