@@ -164,6 +164,7 @@ void rotor_loop_free(struct rotor_loop *loop)
     rotor__timeout_fini(&loop->tmo);
     rotor__table_fini(&loop->table);
     event_base_free(loop->base);
+    rotor__free(loop->scratch);
     rotor__free(loop);
 }
 

@@ -148,6 +148,8 @@ struct rotor_loop {
     struct rotor__queue     queue;
     struct rotor__tmo_cache tmo;
     struct rotor_scope     *current;  /* whose user code runs, or NULL */
+    char                   *scratch;  /* one read of input (stream.c) */
+    struct rotor_scope     *scratch_user; /* the stream it is lent to */
     struct evdns_base      *dns;      /* made by the first connect by name */
     unsigned                dns_detached; /* cancelled lookups not yet freed */
     size_t live, errors;

@@ -23,6 +23,8 @@ struct rotor__stream {
     int fd;
     struct evbuffer *in, *out;
     size_t olen;                /* bytes waiting in obuf */
+    const char *view;           /* input lent by the loop's scratch buffer */
+    size_t vlen;                /* its bytes; the evbuffer is empty meanwhile */
     struct event rev, wev;
     struct event recheck;       /* activated when a check cannot be queued */
     bool reading, writing;      /* rev / wev are added */

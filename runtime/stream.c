@@ -9,6 +9,14 @@
  * armed only when the kernel refuses bytes; read interest changes only
  * when the expectation or backpressure says so.
  *
+ * Input read while the input evbuffer is empty goes into a scratch buffer
+ * of the loop instead, lent to the stream until the readable callback
+ * returns: a request or a line that arrives whole is parsed, answered
+ * and consumed there, with no evbuffer chain allocated, filled, drained
+ * and freed for it.  What is left when the callback returns moves into
+ * the evbuffer (return_scratch), so an idle connection holds no more
+ * than before.
+ *
  * Expectations are evaluated through an internal queued event
  * (ROTOR__EV_STREAM_CHECK) so that events the actions raised run first,
  * in order, and an expectation already met by buffered input (pipelined
@@ -56,6 +64,40 @@ static const struct rotor_state_info *state_info(struct rotor_scope *m)
     return &m->type->states[m->state];
 }
 
+/* Input held: the bytes lent by the scratch buffer, or the evbuffer
+ * (which is empty while bytes are lent). */
+static size_t in_len(const struct rotor__stream *st)
+{
+    return st->vlen ? st->vlen : evbuffer_get_length(st->in);
+}
+
+/* The first contiguous run of input, and its length (0: none). */
+static const char *first_extent(const struct rotor__stream *st, size_t *len)
+{
+    struct evbuffer_iovec v;
+
+    if (st->vlen) {
+        *len = st->vlen;
+        return st->view;
+    }
+    if (evbuffer_peek(st->in, -1, NULL, &v, 1) < 1) {
+        *len = 0;
+        return NULL;
+    }
+    *len = v.iov_len;
+    return v.iov_base;
+}
+
+/* n lent bytes (at most those there are) are used up. */
+static void take_lent(struct rotor__stream *st, size_t n)
+{
+    if (n > st->vlen)
+        n = st->vlen;
+    st->view += n;
+    st->vlen -= n;
+    st->scan = 0;       /* offsets moved: search from the start */
+}
+
 /* Output held: the small buffer and the evbuffer. */
 static size_t out_len(const struct rotor__stream *st)
 {
@@ -63,6 +105,24 @@ static size_t out_len(const struct rotor__stream *st)
 }
 
 static void fail(struct rotor__stream *st, int err);
+
+/* Copies the lent bytes into the input evbuffer: the scratch buffer is
+ * going back, or the caller wants the evbuffer itself.  Offsets (the
+ * delimiter search) stay valid: the bytes keep their order.  Returns 0, or
+ * -1 (out of memory: the stream failed, the bytes are lost). */
+static int keep_lent(struct rotor__stream *st)
+{
+    if (st->vlen == 0)
+        return 0;
+    int r = evbuffer_add(st->in, st->view, st->vlen);
+    st->view = NULL;
+    st->vlen = 0;
+    if (r < 0) {
+        fail(st, ENOMEM);
+        return -1;
+    }
+    return 0;
+}
 
 /* Moves the small buffer into the evbuffer, before anything that writes
  * to or hands out the evbuffer itself.  Returns 0, or -1 (stream failed). */
@@ -93,18 +153,18 @@ static size_t input_needed(const struct rotor_state_info *st)
     return st->expect_size == 0 ? 1 : st->expect_size;
 }
 
-/* The common case: the input is one contiguous extent (a request or a
- * line that arrived in one read).  memchr/memmem there cost a fraction of
- * evbuffer_search().  Returns 1 and sets *at when decided, 0 when the
- * input spans several extents. */
+/* The common case: the input is one contiguous extent (lent bytes, or a
+ * request or a line that arrived in one read).  memchr/memmem there cost
+ * a fraction of evbuffer_search().  Returns 1 and sets *at when decided,
+ * 0 when the input spans several extents. */
 static int find_in_first_extent(struct rotor__stream *st, const char *d,
                                 size_t dlen, size_t len, ssize_t *at)
 {
-    struct evbuffer_iovec v;
+    size_t first;
+    const char *base = first_extent(st, &first);
 
-    if (evbuffer_peek(st->in, -1, NULL, &v, 1) != 1 || v.iov_len != len)
+    if (first != len)
         return 0;
-    const char *base = v.iov_base;
     const char *hit = dlen == 1
         ? memchr(base + st->scan, d[0], len - st->scan)
         : memmem(base + st->scan, len - st->scan, d, dlen);
@@ -116,7 +176,7 @@ static int find_in_first_extent(struct rotor__stream *st, const char *d,
  * its offset, or -1 (and remembers where to resume). */
 static ssize_t find_delim(struct rotor__stream *st, const char *d, size_t dlen)
 {
-    size_t len = evbuffer_get_length(st->in);
+    size_t len = in_len(st);
     struct evbuffer_ptr from, at;
     ssize_t found;
 
@@ -141,7 +201,7 @@ static bool evaluate_input(struct rotor__stream *st,
                            const struct rotor_state_info *info,
                            struct rotor_event *ev)
 {
-    size_t len = evbuffer_get_length(st->in);
+    size_t len = in_len(st);
 
     if (info->expect == ROTOR_EXPECT_BYTES) {
         if (len < info->expect_size)
@@ -234,7 +294,7 @@ static void update_interest(struct rotor_scope *m)
     bool usable = st->fd >= 0 && !st->failed;
     bool read = usable && !st->eof && !st->connecting &&
                 wants_input(info->expect) &&
-                evbuffer_get_length(st->in) < input_needed(info) &&
+                in_len(st) < input_needed(info) &&
                 (!st->write_blocked ||
                  out_len(st) <= ROTOR_STREAM_HIGH_WATER);
     /* Write interest only once the kernel refused bytes: toggling it
@@ -310,6 +370,50 @@ static size_t read_some(struct rotor__stream *st, size_t room)
             break;              /* the socket is empty for now */
     }
     return total;
+}
+
+/* One read into the loop's scratch buffer, lent to m.  Returns false when
+ * the buffer cannot be lent (then read into the evbuffer). */
+static bool read_lent(struct rotor_scope *m)
+{
+    struct rotor__stream *st = m->kind_data;
+    struct rotor_loop *loop = m->loop;
+    ssize_t got;
+
+    if (st->big_reads || loop->scratch_user ||
+        evbuffer_get_length(st->in) > 0)
+        return false;
+    if (!loop->scratch && !(loop->scratch = rotor__malloc(READ_CHUNK)))
+        return false;
+    do
+        got = read(st->fd, loop->scratch, READ_CHUNK);
+    while (got < 0 && errno == EINTR);
+    if (got == 0)
+        st->eof = true;
+    else if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        fail(st, errno);
+    if (got <= 0)
+        return true;
+    loop->scratch_user = m;
+    st->view = loop->scratch;
+    st->vlen = (size_t)got;
+    st->big_reads = (size_t)got == READ_CHUNK;
+    return true;
+}
+
+/* The readable callback is over: what the stream left of its lent bytes
+ * moves into its evbuffer (m has ended if it is no longer the user). */
+static void return_scratch(struct rotor_loop *loop)
+{
+    struct rotor_scope *m = loop->scratch_user;
+
+    if (!m)
+        return;
+    loop->scratch_user = NULL;
+    if (keep_lent(m->kind_data) < 0) {
+        rotor__stream_refresh(m);
+        rotor__drain(loop);
+    }
 }
 
 static ssize_t send_iov(struct rotor__stream *st, struct iovec *iov, int n)
@@ -414,14 +518,14 @@ static bool changed(struct rotor_scope *m)
 {
     struct rotor__stream *st = m->kind_data;
 
-    return st->dirty || st->seen_in != evbuffer_get_length(st->in) ||
+    return st->dirty || st->seen_in != in_len(st) ||
            st->seen_out != out_len(st);
 }
 
 static void remember(struct rotor__stream *st)
 {
     st->dirty = false;
-    st->seen_in = evbuffer_get_length(st->in);
+    st->seen_in = in_len(st);
     st->seen_out = out_len(st);
 }
 
@@ -457,7 +561,7 @@ static bool may_give_event(struct rotor_scope *m)
     if (!changed(m))
         return false;
     if (wants_input(expect) && !st->eof && !st->failed && !st->connecting &&
-        evbuffer_get_length(st->in) == 0) {
+        in_len(st) == 0) {
         remember(st);
         return false;
     }
@@ -515,10 +619,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct rotor__stream *st = m->kind_data;
     size_t have = evbuffer_get_length(st->in);
     size_t need = input_needed(state_info(m));
-
     struct rotor_loop *loop = m->loop;
 
-    read_some(st, need > have ? need - have : 1);
+    if (!read_lent(m))
+        read_some(st, need > have ? need - have : 1);
     st->dirty = true;
     /* Straight from libevent with nothing queued: look at the expectation
      * now rather than through the queue (same order, less work). */
@@ -529,6 +633,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         queue_check(m);
     }
     rotor__drain(loop);
+    return_scratch(loop);
 }
 
 static void finish_connect(struct rotor_scope *m)
@@ -678,6 +783,8 @@ static void stream_release(struct rotor_scope *m)
     if (!st)
         return;
     rotor__stream_cancel_connect(m);
+    if (m->loop->scratch_user == m)
+        m->loop->scratch_user = NULL;
     if (st->fd >= 0) {
         /* Last chance for output the machine wrote before ending (a state
          * that must not lose it waits for `flushed` before `done`). */
@@ -741,6 +848,9 @@ int rotor_stream_fd(rotor_scope *s)
 struct evbuffer *rotor_stream_input(rotor_scope *s)
 {
     struct rotor__stream *st = rotor__stream_get(s);
+
+    if (st)
+        keep_lent(st);  /* the caller sees all the input */
     return st ? st->in : NULL;
 }
 
@@ -756,16 +866,29 @@ struct evbuffer *rotor_stream_output(rotor_scope *s)
 size_t rotor_stream_input_length(rotor_scope *s)
 {
     struct rotor__stream *st = stream_of(s);
-    return st ? evbuffer_get_length(st->in) : 0;
+    return st ? in_len(st) : 0;
 }
 
 const char *rotor_stream_peek(rotor_scope *s, size_t n)
 {
     struct rotor__stream *st = stream_of(s);
 
-    if (!st || evbuffer_get_length(st->in) < n || n > SSIZE_MAX)
+    if (!st || in_len(st) < n || n > SSIZE_MAX)
         return NULL;
+    if (st->vlen)
+        return st->view;
     return (const char *)evbuffer_pullup(st->in, (ssize_t)n);
+}
+
+const char *rotor_stream_extent(rotor_scope *s, size_t *len)
+{
+    struct rotor__stream *st = stream_of(s);
+    size_t n = 0;
+    const char *p = st ? first_extent(st, &n) : NULL;
+
+    if (len)
+        *len = n;
+    return n ? p : NULL;
 }
 
 size_t rotor_stream_through_last(rotor_scope *s, char byte)
@@ -775,6 +898,10 @@ size_t rotor_stream_through_last(rotor_scope *s, char byte)
 
     if (!st)
         return 0;
+    if (st->vlen) {
+        const char *hit = memrchr(st->view, byte, st->vlen);
+        return hit ? (size_t)(hit - st->view) + 1 : 0;
+    }
     int n = evbuffer_peek(st->in, -1, NULL, vec, 64);
     if (n > 64)
         return 0;       /* very fragmented: let the caller go line by line */
@@ -794,6 +921,12 @@ size_t rotor_stream_read(rotor_scope *s, void *buf, size_t n)
 
     if (!st)
         return 0;
+    if (st->vlen) {
+        n = n < st->vlen ? n : st->vlen;
+        memcpy(buf, st->view, n);
+        take_lent(st, n);
+        return n;
+    }
     int got = evbuffer_remove(st->in, buf, n);
     return got > 0 ? (size_t)got : 0;
 }
@@ -804,7 +937,24 @@ void rotor_stream_consume(rotor_scope *s, size_t n)
 
     if (!st)
         return;
-    evbuffer_drain(st->in, n);
+    if (st->vlen)
+        take_lent(st, n);
+    else
+        evbuffer_drain(st->in, n);
+}
+
+/* Appends to the output: the small buffer while it has room and the
+ * evbuffer is empty.  Returns 0, or -1 when out of memory. */
+static int out_append(struct rotor__stream *st, const void *data, size_t n)
+{
+    if (evbuffer_get_length(st->out) == 0 && n <= ROTOR__OBUF - st->olen) {
+        memcpy(st->obuf + st->olen, data, n);
+        st->olen += n;
+        return 0;
+    }
+    if (spill(st) < 0 || evbuffer_add(st->out, data, n) < 0)
+        return -1;
+    return 0;
 }
 
 int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
@@ -815,12 +965,7 @@ int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
         return rotor__error("rotor_stream_write: not a stream machine");
     if (st->failed)
         return rotor__error("rotor_stream_write: the stream has failed");
-    if (evbuffer_get_length(st->out) == 0 && n <= ROTOR__OBUF - st->olen) {
-        memcpy(st->obuf + st->olen, data, n);
-        st->olen += n;
-        return 0;
-    }
-    if (spill(st) < 0 || evbuffer_add(st->out, data, n) < 0)
+    if (out_append(st, data, n) < 0)
         return rotor__error("rotor_stream_write: out of memory");
     return 0;
 }
@@ -849,8 +994,17 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
     if (st->failed) {
         /* Output is discarded once failed; drop the input the same way,
          * so that the expectation moves on to `error`. */
-        evbuffer_drain(st->in, n);
+        rotor_stream_consume(s, n);
         return 0;
+    }
+    if (st->vlen) {     /* lent bytes are copied: they are few */
+        n = n < st->vlen ? n : st->vlen;
+        if (out_append(st, st->view, n) < 0) {
+            fail(st, ENOMEM);
+            return 0;
+        }
+        take_lent(st, n);
+        return n;
     }
     if (spill(st) < 0)
         return 0;
@@ -880,6 +1034,7 @@ void rotor_stream_reset(rotor_scope *s)
     evbuffer_drain(st->in, evbuffer_get_length(st->in));
     evbuffer_drain(st->out, evbuffer_get_length(st->out));
     st->olen = 0;
+    st->vlen = 0;
     st->fd = -1;
     st->reading = st->writing = st->write_blocked = st->big_reads = false;
     st->is_socket = st->unwatchable = false;

@@ -77,8 +77,15 @@ struct evbuffer *rotor_stream_output(rotor_scope *s);
 /* Bytes of input held. */
 size_t rotor_stream_input_length(rotor_scope *s);
 
-/* The first n bytes of input, made contiguous; NULL if fewer are held. */
+/* The first n bytes of input, made contiguous; NULL if fewer are held.
+ * The pointer is good until input is taken or the action returns. */
 const char *rotor_stream_peek(rotor_scope *s, size_t n);
+
+/* The first contiguous run of input, *len bytes long (it may be shorter
+ * than the whole input, but is never empty when input is held), without
+ * copying; NULL and *len = 0 when none is held.  Good until input is
+ * taken or the action returns. */
+const char *rotor_stream_extent(rotor_scope *s, size_t *len);
 
 /* The number of input bytes up to and including the last occurrence of
  * byte, or 0 when it does not occur (to take all complete lines at once). */
@@ -102,8 +109,9 @@ int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
 #endif
     ;
 
-/* Moves the first n bytes of input to the output without copying them
- * (evbuffer_remove_buffer); returns how many moved.  On a failed stream
+/* Moves the first n bytes of input to the output: whole evbuffer chains
+ * without copying (evbuffer_remove_buffer), or a copy of a few bytes that
+ * arrived in one read; returns how many moved.  On a failed stream
  * (or when memory runs out, which fails it) the bytes are dropped and 0
  * is returned; `error` follows. */
 size_t rotor_stream_echo(rotor_scope *s, size_t n);
