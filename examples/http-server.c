@@ -793,15 +793,13 @@ static ptrdiff_t body_extent(struct http_conn *c, const char *p, size_t n,
  * True while more is to come. */
 bool http_body_more(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
 {
-    struct evbuffer *in = rotor_stream_input(s);
     bool done = false;
+    const char *p;
+    size_t n;
 
     (void)ev;
-    while (!done && evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        ptrdiff_t used = body_extent(c, v.iov_base, v.iov_len, &done);
+    while (!done && (p = rotor_stream_extent(s, &n)) != NULL) {
+        ptrdiff_t used = body_extent(c, p, n, &done);
         if (used < 0) {
             answer_status(c, s, (int)-used);
             return false;

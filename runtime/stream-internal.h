@@ -36,6 +36,10 @@ struct rotor__stream {
     bool eof_told, error_told;  /* reported once per state */
     bool shut_pending;          /* shutdown(SHUT_WR) once output is sent */
     bool connecting;
+    /* The evbuffers may hold bytes (asking libevent costs a call each
+     * time, many times per message), and were handed to the caller (who
+     * may add bytes we do not see: then always ask). */
+    bool in_used, out_used, in_handed, out_handed;
     bool check_queued;
     bool dirty;                 /* the expectation must be looked at */
     int err;

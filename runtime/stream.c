@@ -64,11 +64,33 @@ static const struct rotor_state_info *state_info(struct rotor_scope *m)
     return &m->type->states[m->state];
 }
 
+/* The evbuffers' lengths, asked of libevent only when they may hold
+ * bytes. */
+static size_t in_ev_len(struct rotor__stream *st)
+{
+    if (!st->in_used)
+        return 0;
+    size_t n = evbuffer_get_length(st->in);
+    if (n == 0 && !st->in_handed)
+        st->in_used = false;
+    return n;
+}
+
+static size_t out_ev_len(struct rotor__stream *st)
+{
+    if (!st->out_used)
+        return 0;
+    size_t n = evbuffer_get_length(st->out);
+    if (n == 0 && !st->out_handed)
+        st->out_used = false;
+    return n;
+}
+
 /* Input held: the bytes lent by the scratch buffer, or the evbuffer
  * (which is empty while bytes are lent). */
-static size_t in_len(const struct rotor__stream *st)
+static size_t in_len(struct rotor__stream *st)
 {
-    return st->vlen ? st->vlen : evbuffer_get_length(st->in);
+    return st->vlen ? st->vlen : in_ev_len(st);
 }
 
 /* The first contiguous run of input, and its length (0: none). */
@@ -99,9 +121,9 @@ static void take_lent(struct rotor__stream *st, size_t n)
 }
 
 /* Output held: the small buffer and the evbuffer. */
-static size_t out_len(const struct rotor__stream *st)
+static size_t out_len(struct rotor__stream *st)
 {
-    return st->olen + evbuffer_get_length(st->out);
+    return st->olen + out_ev_len(st);
 }
 
 static void fail(struct rotor__stream *st, int err);
@@ -115,6 +137,7 @@ static int keep_lent(struct rotor__stream *st)
     if (st->vlen == 0)
         return 0;
     int r = evbuffer_add(st->in, st->view, st->vlen);
+    st->in_used = true;
     st->view = NULL;
     st->vlen = 0;
     if (r < 0) {
@@ -130,6 +153,7 @@ static int spill(struct rotor__stream *st)
 {
     if (st->olen == 0)
         return 0;
+    st->out_used = true;
     if (evbuffer_add(st->out, st->obuf, st->olen) < 0) {
         fail(st, ENOMEM);
         return -1;
@@ -363,6 +387,7 @@ static size_t read_some(struct rotor__stream *st, size_t room)
             got -= (ssize_t)take;
         }
         evbuffer_commit_space(st->in, vec, n);
+        st->in_used = true;
         size_t just = vec[0].iov_len + (n > 1 ? vec[1].iov_len : 0);
         total += just;
         st->big_reads = just == chunk;
@@ -380,8 +405,7 @@ static bool read_lent(struct rotor_scope *m)
     struct rotor_loop *loop = m->loop;
     ssize_t got;
 
-    if (st->big_reads || loop->scratch_user ||
-        evbuffer_get_length(st->in) > 0)
+    if (st->big_reads || loop->scratch_user || in_ev_len(st) > 0)
         return false;
     if (!loop->scratch && !(loop->scratch = rotor__malloc(READ_CHUNK)))
         return false;
@@ -450,7 +474,7 @@ static void write_some(struct rotor__stream *st)
 {
     if (st->olen > 0 && !st->failed)
         write_small(st);        /* the evbuffer is empty meanwhile */
-    while (!st->failed && st->olen == 0 && evbuffer_get_length(st->out) > 0) {
+    while (!st->failed && st->olen == 0 && out_ev_len(st) > 0) {
         struct evbuffer_iovec vec[WRITE_IOVECS];
         struct iovec iov[WRITE_IOVECS];
         int n = evbuffer_peek(st->out, -1, NULL, vec, WRITE_IOVECS);
@@ -617,12 +641,13 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct rotor_scope *m = arg;
     struct rotor__stream *st = m->kind_data;
-    size_t have = evbuffer_get_length(st->in);
-    size_t need = input_needed(state_info(m));
     struct rotor_loop *loop = m->loop;
 
-    if (!read_lent(m))
+    if (!read_lent(m)) {
+        size_t have = in_ev_len(st);
+        size_t need = input_needed(state_info(m));
         read_some(st, need > have ? need - have : 1);
+    }
     st->dirty = true;
     /* Straight from libevent with nothing queued: look at the expectation
      * now rather than through the queue (same order, less work). */
@@ -849,18 +874,22 @@ struct evbuffer *rotor_stream_input(rotor_scope *s)
 {
     struct rotor__stream *st = rotor__stream_get(s);
 
-    if (st)
-        keep_lent(st);  /* the caller sees all the input */
-    return st ? st->in : NULL;
+    if (!st)
+        return NULL;
+    keep_lent(st);      /* the caller sees all the input */
+    st->in_used = st->in_handed = true;
+    return st->in;
 }
 
 struct evbuffer *rotor_stream_output(rotor_scope *s)
 {
     struct rotor__stream *st = rotor__stream_get(s);
 
-    if (st)
-        spill(st);      /* the caller sees all the output, in order */
-    return st ? st->out : NULL;
+    if (!st)
+        return NULL;
+    spill(st);          /* the caller sees all the output, in order */
+    st->out_used = st->out_handed = true;
+    return st->out;
 }
 
 size_t rotor_stream_input_length(rotor_scope *s)
@@ -905,7 +934,7 @@ size_t rotor_stream_through_last(rotor_scope *s, char byte)
     int n = evbuffer_peek(st->in, -1, NULL, vec, 64);
     if (n > 64)
         return 0;       /* very fragmented: let the caller go line by line */
-    size_t before = evbuffer_get_length(st->in);
+    size_t before = in_ev_len(st);
     for (int i = n - 1; i >= 0; i--) {
         before -= vec[i].iov_len;
         const char *hit = memrchr(vec[i].iov_base, byte, vec[i].iov_len);
@@ -947,11 +976,12 @@ void rotor_stream_consume(rotor_scope *s, size_t n)
  * evbuffer is empty.  Returns 0, or -1 when out of memory. */
 static int out_append(struct rotor__stream *st, const void *data, size_t n)
 {
-    if (evbuffer_get_length(st->out) == 0 && n <= ROTOR__OBUF - st->olen) {
+    if (out_ev_len(st) == 0 && n <= ROTOR__OBUF - st->olen) {
         memcpy(st->obuf + st->olen, data, n);
         st->olen += n;
         return 0;
     }
+    st->out_used = true;
     if (spill(st) < 0 || evbuffer_add(st->out, data, n) < 0)
         return -1;
     return 0;
@@ -979,6 +1009,7 @@ int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
         return rotor__error("rotor_stream_printf: no usable stream");
     if (spill(st) < 0)
         return rotor__error("rotor_stream_printf: out of memory");
+    st->out_used = true;
     va_start(ap, fmt);
     int r = evbuffer_add_vprintf(st->out, fmt, ap);
     va_end(ap);
@@ -1008,6 +1039,7 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
     }
     if (spill(st) < 0)
         return 0;
+    st->out_used = true;
     size_t before = evbuffer_get_length(st->out);
     int moved = evbuffer_remove_buffer(st->in, st->out, n);
     /* libevent 2.1 drops the bytes it fails to copy (out of memory) and
