@@ -138,19 +138,19 @@ static _Thread_local struct {
     size_t len;
 } date_cache = { .sec = -1 };
 
-static void out_date(struct out *o)
+static struct iovec date_line(rotor_scope *s)
 {
     struct timeval tv;
     struct tm tm;
 
-    event_base_gettimeofday_cached(rotor_loop_base(rotor_scope_loop(o->s)), &tv);
+    event_base_gettimeofday_cached(rotor_loop_base(rotor_scope_loop(s)), &tv);
     if (tv.tv_sec != date_cache.sec) {
         date_cache.sec = tv.tv_sec;
         gmtime_r(&date_cache.sec, &tm);
         date_cache.len = strftime(date_cache.line, sizeof date_cache.line,
                                   "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
     }
-    out_put(o, date_cache.line, date_cache.len);
+    return (struct iovec){ date_cache.line, date_cache.len };
 }
 
 /* Bytes allowed in a field name (RFC 9110 tchar), and in a value we
@@ -236,14 +236,29 @@ static void out_status(struct out *o, int status)
     OUT_LIT(o, "\r\n");
 }
 
-/* Date and Connection: the end of every head we send. */
+#define IOV_LIT(lit) ((struct iovec){ (void *)(lit), sizeof(lit) - 1 })
+
+/* Date and Connection: the end of every head we send, as 1 or 2 pieces
+ * in v. */
+static int head_end(const struct http_exchange *x, struct iovec *v)
+{
+    v[0] = date_line(x->s);
+    if (x->close)
+        v[1] = IOV_LIT("Connection: close\r\n");
+    else if (x->conn->parser.req.minor == 0)
+        v[1] = IOV_LIT("Connection: keep-alive\r\n");
+    else
+        return 1;
+    return 2;
+}
+
 static void out_head_end(struct http_exchange *x, struct out *o)
 {
-    out_date(o);
-    if (x->close)
-        OUT_LIT(o, "Connection: close\r\n");
-    else if (x->conn->parser.req.minor == 0)
-        OUT_LIT(o, "Connection: keep-alive\r\n");
+    struct iovec v[2];
+    int n = head_end(x, v);
+
+    for (int i = 0; i < n; i++)
+        out_put(o, v[i].iov_base, v[i].iov_len);
 }
 
 /* The head of an answer; false (o->err) when refused. */
@@ -332,17 +347,17 @@ void http_prepared_free(struct http_prepared *p)
 int http_respond_prepared(struct http_exchange *x,
                           const struct http_prepared *p)
 {
-    struct out o;
+    struct iovec v[4];
+    int n;
 
     if (!p->pre || answer_check(x, 200) < 0)
         return -1;
-    out_init(&o, x->s, false);
-    out_put(&o, p->pre, p->pre_len);
-    out_head_end(x, &o);
-    out_put(&o, p->post, x->head_only ? 2 : p->post_len);
-    out_flush(&o);
+    /* Straight into the stream: a prepared answer needs no checking. */
+    v[0] = (struct iovec){ p->pre, p->pre_len };
+    n = 1 + head_end(x, v + 1);
+    v[n++] = (struct iovec){ p->post, x->head_only ? 2 : p->post_len };
     x->answer = HTTP_ANSWER_DONE;
-    return o.err ? -1 : 0;
+    return rotor_stream_writev(x->s, v, n);
 }
 
 int http_respond_start(struct http_exchange *x, int status,

@@ -285,8 +285,8 @@ static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
 /* Regular files and /dev/null cannot be watched (epoll says EPERM) but
  * are always ready: such a stream activates its events by hand, once per
  * loop turn while it wants them. */
-static int set_event(struct rotor__stream *st, struct event *e, bool *on,
-                     bool want)
+static int change_event(struct rotor__stream *st, struct event *e, bool *on,
+                        bool want)
 {
     if (want && st->unwatchable) {
         event_active(e, e == &st->rev ? EV_READ : EV_WRITE, 1);
@@ -306,6 +306,15 @@ static int set_event(struct rotor__stream *st, struct event *e, bool *on,
         event_del(e);
     *on = want;
     return 0;
+}
+
+/* Inlined: after most messages the interest stays as it was. */
+static inline int set_event(struct rotor__stream *st, struct event *e,
+                            bool *on, bool want)
+{
+    if (want == *on && !(want && st->unwatchable))
+        return 0;
+    return change_event(st, e, on, want);
 }
 
 static void fail(struct rotor__stream *st, int err);
@@ -998,6 +1007,40 @@ int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
     if (out_append(st, data, n) < 0)
         return rotor__error("rotor_stream_write: out of memory");
     return 0;
+}
+
+int rotor_stream_writev(rotor_scope *s, const struct iovec *iov, int n)
+{
+    struct rotor__stream *st = rotor__stream_get(s);
+    size_t total = 0;
+
+    if (!st)
+        return rotor__error("rotor_stream_writev: not a stream machine");
+    if (st->failed)
+        return rotor__error("rotor_stream_writev: the stream has failed");
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    if (out_ev_len(st) == 0 && total <= ROTOR__OBUF - st->olen) {
+        for (int i = 0; i < n; i++) {
+            memcpy(st->obuf + st->olen, iov[i].iov_base, iov[i].iov_len);
+            st->olen += iov[i].iov_len;
+        }
+        return 0;
+    }
+    /* Into the evbuffer, all or nothing: a half answer would corrupt the
+     * stream for good. */
+    struct evbuffer *tail = evbuffer_new();
+    int r = tail ? 0 : -1;
+    for (int i = 0; i < n && r == 0; i++)
+        r = evbuffer_add(tail, iov[i].iov_base, iov[i].iov_len);
+    st->out_used = true;
+    if (r == 0 && spill(st) == 0)
+        r = evbuffer_add_buffer(st->out, tail);
+    else
+        r = -1;
+    if (tail)
+        evbuffer_free(tail);
+    return r < 0 ? rotor__error("rotor_stream_writev: out of memory") : 0;
 }
 
 int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)

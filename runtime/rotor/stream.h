@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <rotor/machine.h>
 
@@ -101,6 +102,11 @@ void rotor_stream_consume(rotor_scope *s, size_t n);
 /* Appends n bytes to the output.  Returns 0, or -1 when out of memory or
  * the stream has failed. */
 int rotor_stream_write(rotor_scope *s, const void *data, size_t n);
+
+/* Appends the n pieces of iov to the output, in order: one call for an
+ * answer made of a prepared head, a date and a body.  Returns 0, or -1
+ * when out of memory or the stream has failed (nothing appended). */
+int rotor_stream_writev(rotor_scope *s, const struct iovec *iov, int n);
 
 /* Appends formatted text to the output.  Returns 0 or -1. */
 int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)

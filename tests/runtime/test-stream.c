@@ -182,6 +182,36 @@ void take_directly(struct probe *self, rotor_scope *s, const rotor_event *ev)
     probe_note(self, "input", (long)n);
 }
 
+/* Takes the record run by run, as rotor_stream_extent() gives them. */
+void gather_answer(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    static char hashes[3000];
+    struct probe_log *l = self->log;
+    size_t want = rotor_event_size(ev), got = 0, n;
+    const char *p;
+    char *rec = l->data + l->data_len;
+
+    ck_assert_uint_le(l->data_len + want, sizeof l->data);
+    while (got < want) {
+        p = rotor_stream_extent(s, &n);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_gt(n, 0);
+        ck_assert_uint_le(n, rotor_stream_input_length(s));
+        if (n > want - got)
+            n = want - got;
+        memcpy(rec + got, p, n);
+        rotor_stream_consume(s, n);
+        got += n;
+    }
+    l->data_len += want;
+    memset(hashes, '#', sizeof hashes);
+    struct iovec v[4] = {
+        { "<", 1 }, { rec, want }, { ">", 1 }, { hashes, sizeof hashes },
+    };
+    ck_assert_int_eq(rotor_stream_writev(s, v, rec[0] == 'B' ? 4 : 3), 0);
+    probe_note(self, "input", (long)want);
+}
+
 void note_limit(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->limits++;
@@ -372,6 +402,51 @@ START_TEST(input_taken_directly)
     ck_assert_int_eq(rotor_loop_run(loop), 0);
     ck_assert_str_eq(plog.text, "input:12 input:2 input:7 eof:0");
     close(sv[1]);
+}
+END_TEST
+
+/* Reads what the peer got until end of file. */
+static size_t drain_peer(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t r;
+
+    while (len < cap && (r = read(fd, buf + len, cap - len)) > 0)
+        len += (size_t)r;
+    return len;
+}
+
+/* Records taken run by run (lent bytes, or several evbuffer chains when
+ * they come in pieces) and gathered answers, small and large, in order,
+ * with the record split at every byte. */
+START_TEST(extent_and_writev)
+{
+    static const char data[] = "a.Bbb.cc.";
+    static char want[4096], got[8192];
+    size_t len = strlen(data);
+    int w = snprintf(want, sizeof want, "<a.><Bbb.>%3000s<cc.>", "");
+
+    for (int i = 10; i < 3010; i++)
+        want[i] = '#';
+    for (size_t cut = 0; cut <= len; cut++) {
+        int sv[2];
+        memset(&plog, 0, sizeof plog);
+        socket_pair(sv);
+        struct probe_seed seed = { .fd = sv[0], .log = &plog };
+        spawn_probe(&gather_probe_machine, &seed);
+        put(sv[1], data, cut);
+        spin(3);
+        put(sv[1], data + cut, len - cut);
+        shutdown(sv[1], SHUT_WR);
+        ck_assert_int_eq(rotor_loop_run(loop), 0);
+        ck_assert_str_eq(plog.text, "input:2 input:4 input:3 eof:0 flushed");
+        ck_assert_uint_eq(plog.data_len, len);
+        ck_assert_int_eq(memcmp(plog.data, data, len), 0);
+        size_t n = drain_peer(sv[1], got, sizeof got);
+        ck_assert_msg(n == (size_t)w && memcmp(got, want, n) == 0,
+                      "cut at %zu: %zu bytes back, want %d", cut, n, w);
+        close(sv[1]);
+    }
 }
 END_TEST
 
@@ -883,6 +958,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, until_split_everywhere);
     tcase_add_test(t, bytes_split_everywhere);
     tcase_add_test(t, input_taken_directly);
+    tcase_add_test(t, extent_and_writev);
     tcase_add_test(t, line_limit);
     tcase_add_test(t, limit_bounds_memory);
     tcase_add_test(t, flush_to_slow_reader);
