@@ -399,10 +399,14 @@ static size_t read_some(struct rotor__stream *st, size_t room)
         st->in_used = true;
         size_t just = vec[0].iov_len + (n > 1 ? vec[1].iov_len : 0);
         total += just;
-        st->big_reads = just == chunk;
         if (just < chunk)
             break;              /* the socket is empty for now */
+        st->big_reads = true;
     }
+    /* A wakeup that brought a full chunk or more is a bulk transfer: the
+     * next one too reads into the evbuffer, with no copy out of the
+     * scratch buffer. */
+    st->big_reads = total >= READ_CHUNK;
     return total;
 }
 
