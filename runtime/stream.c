@@ -418,7 +418,10 @@ static bool read_lent(struct rotor_scope *m)
     struct rotor_loop *loop = m->loop;
     ssize_t got;
 
-    if (st->big_reads || loop->scratch_user || in_ev_len(st) > 0)
+    /* Not to a stream whose evbuffer the caller holds: it would look
+     * there for the input. */
+    if (st->big_reads || st->in_handed || loop->scratch_user ||
+        in_ev_len(st) > 0)
         return false;
     if (!loop->scratch && !(loop->scratch = rotor__malloc(READ_CHUNK)))
         return false;
@@ -656,6 +659,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct rotor__stream *st = m->kind_data;
     struct rotor_loop *loop = m->loop;
 
+    /* Only if an action ran the event loop itself: keep the order. */
+    if (st->vlen && keep_lent(st) < 0) {
+        rotor__stream_refresh(m);
+        rotor__drain(loop);
+        return;
+    }
     if (!read_lent(m)) {
         size_t have = in_ev_len(st);
         size_t need = input_needed(state_info(m));
@@ -985,11 +994,20 @@ void rotor_stream_consume(rotor_scope *s, size_t n)
         evbuffer_drain(st->in, n);
 }
 
-/* Appends to the output: the small buffer while it has room and the
- * evbuffer is empty.  Returns 0, or -1 when out of memory. */
+/* Can n more bytes wait in the small buffer?  Only while the evbuffer is
+ * empty, and never once the caller holds the evbuffer (bytes added there
+ * would overtake those in the small buffer). */
+static bool fits_small(struct rotor__stream *st, size_t n)
+{
+    return !st->out_handed && out_ev_len(st) == 0 &&
+           n <= ROTOR__OBUF - st->olen;
+}
+
+/* Appends to the output: the small buffer when it fits, or the evbuffer.
+ * Returns 0, or -1 when out of memory. */
 static int out_append(struct rotor__stream *st, const void *data, size_t n)
 {
-    if (out_ev_len(st) == 0 && n <= ROTOR__OBUF - st->olen) {
+    if (fits_small(st, n)) {
         memcpy(st->obuf + st->olen, data, n);
         st->olen += n;
         return 0;
@@ -1022,9 +1040,12 @@ int rotor_stream_writev(rotor_scope *s, const struct iovec *iov, int n)
         return rotor__error("rotor_stream_writev: not a stream machine");
     if (st->failed)
         return rotor__error("rotor_stream_writev: the stream has failed");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len > SIZE_MAX - total)
+            return rotor__error("rotor_stream_writev: too many bytes");
         total += iov[i].iov_len;
-    if (out_ev_len(st) == 0 && total <= ROTOR__OBUF - st->olen) {
+    }
+    if (fits_small(st, total)) {
         for (int i = 0; i < n; i++) {
             memcpy(st->obuf + st->olen, iov[i].iov_base, iov[i].iov_len);
             st->olen += iov[i].iov_len;

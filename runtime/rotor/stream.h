@@ -79,13 +79,15 @@ struct evbuffer *rotor_stream_output(rotor_scope *s);
 size_t rotor_stream_input_length(rotor_scope *s);
 
 /* The first n bytes of input, made contiguous; NULL if fewer are held.
- * The pointer is good until input is taken or the action returns. */
+ * The pointer is good until input is taken, the next call of
+ * rotor_stream_peek(), rotor_stream_extent() or rotor_stream_input(), or
+ * the end of the action. */
 const char *rotor_stream_peek(rotor_scope *s, size_t n);
 
 /* The first contiguous run of input, *len bytes long (it may be shorter
  * than the whole input, but is never empty when input is held), without
- * copying; NULL and *len = 0 when none is held.  Good until input is
- * taken or the action returns. */
+ * copying; NULL and *len = 0 when none is held.  Good as long as a
+ * pointer from rotor_stream_peek(). */
 const char *rotor_stream_extent(rotor_scope *s, size_t *len);
 
 /* The number of input bytes up to and including the last occurrence of

@@ -31,6 +31,7 @@ struct probe_seed {
 
 struct probe {
     struct probe_log *log;
+    struct evbuffer *in_kept, *out_kept;    /* cached_probe */
 };
 
 /* Appends a word to the probe's log. */

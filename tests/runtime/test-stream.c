@@ -209,7 +209,33 @@ void gather_answer(struct probe *self, rotor_scope *s, const rotor_event *ev)
         { "<", 1 }, { rec, want }, { ">", 1 }, { hashes, sizeof hashes },
     };
     ck_assert_int_eq(rotor_stream_writev(s, v, rec[0] == 'B' ? 4 : 3), 0);
+    /* Lengths whose sum wraps around are refused, with nothing written. */
+    struct iovec wrap[2] = { { rec, SIZE_MAX / 2 + 1 }, { rec, SIZE_MAX / 2 + 1 } };
+    ck_assert_int_eq(rotor_stream_writev(s, wrap, 2), -1);
     probe_note(self, "input", (long)want);
+}
+
+void keep_buffers(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    probe_attach(self, s, ev);
+    self->in_kept = rotor_stream_input(s);
+    self->out_kept = rotor_stream_output(s);
+}
+
+void answer_through_kept(struct probe *self, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    struct probe_log *l = self->log;
+    size_t n = rotor_event_size(ev);
+    char *line = l->data + l->data_len;
+    int got = evbuffer_remove(self->in_kept, line, n);
+
+    probe_note(self, "input", got);
+    ck_assert_int_eq(got, (int)n);
+    l->data_len += n;
+    ck_assert_int_eq(rotor_stream_write(s, "<", 1), 0);
+    ck_assert_int_eq(evbuffer_add(self->out_kept, line, n), 0);
+    ck_assert_int_eq(rotor_stream_write(s, ">", 1), 0);
 }
 
 void note_limit(struct probe *self, rotor_scope *s, const rotor_event *ev)
@@ -445,6 +471,37 @@ START_TEST(extent_and_writev)
         size_t n = drain_peer(sv[1], got, sizeof got);
         ck_assert_msg(n == (size_t)w && memcmp(got, want, n) == 0,
                       "cut at %zu: %zu bytes back, want %d", cut, n, w);
+        close(sv[1]);
+    }
+}
+END_TEST
+
+/* Evbuffers kept from create on still see every input byte (none waits
+ * in the loop's scratch buffer for them), and bytes added to the kept
+ * output keep their place between small writes. */
+START_TEST(kept_evbuffers)
+{
+    static const char data[] = "abc\nde\n";
+    static const char want[] = "<abc\n><de\n>";
+    char got[64];
+    size_t len = strlen(data);
+
+    for (size_t cut = 0; cut <= len; cut++) {
+        int sv[2];
+        memset(&plog, 0, sizeof plog);
+        socket_pair(sv);
+        struct probe_seed seed = { .fd = sv[0], .log = &plog };
+        spawn_probe(&cached_probe_machine, &seed);
+        put(sv[1], data, cut);
+        spin(3);
+        put(sv[1], data + cut, len - cut);
+        shutdown(sv[1], SHUT_WR);
+        ck_assert_int_eq(rotor_loop_run(loop), 0);
+        ck_assert_str_eq(plog.text, "input:4 input:3 eof:0 flushed");
+        size_t n = drain_peer(sv[1], got, sizeof got - 1);
+        got[n] = '\0';
+        ck_assert_msg(strcmp(got, want) == 0, "cut at %zu: got \"%s\"", cut,
+                      got);
         close(sv[1]);
     }
 }
@@ -959,6 +1016,7 @@ static Suite *stream_suite(void)
     tcase_add_test(t, bytes_split_everywhere);
     tcase_add_test(t, input_taken_directly);
     tcase_add_test(t, extent_and_writev);
+    tcase_add_test(t, kept_evbuffers);
     tcase_add_test(t, line_limit);
     tcase_add_test(t, limit_bounds_memory);
     tcase_add_test(t, flush_to_slow_reader);
