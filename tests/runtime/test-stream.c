@@ -367,28 +367,35 @@ START_TEST(line_whole)
 }
 END_TEST
 
+/* A new probe of type t gets data in two writes, cut bytes first, then
+ * the end of file; the loop runs until the probe is done and its log must
+ * read `expected`.  Returns the peer's end of the socket. */
+static int run_split(const struct rotor_machine_type *t, const char *data,
+                     size_t cut, const char *expected)
+{
+    int sv[2];
+
+    memset(&plog, 0, sizeof plog);
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .log = &plog };
+    spawn_probe(t, &seed);
+    put(sv[1], data, cut);
+    spin(3);
+    put(sv[1], data + cut, strlen(data) - cut);
+    shutdown(sv[1], SHUT_WR);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_msg(strcmp(plog.text, expected) == 0,
+                  "cut at %zu: got \"%s\", want \"%s\"", cut, plog.text,
+                  expected);
+    return sv[1];
+}
+
 /* The stream split at every byte position gives the same events. */
 static void split_case(const struct rotor_machine_type *t, const char *data,
                        const char *expected)
 {
-    size_t len = strlen(data);
-
-    for (size_t cut = 0; cut <= len; cut++) {
-        int sv[2];
-        memset(&plog, 0, sizeof plog);
-        socket_pair(sv);
-        struct probe_seed seed = { .fd = sv[0], .log = &plog };
-        spawn_probe(t, &seed);
-        put(sv[1], data, cut);
-        spin(3);
-        put(sv[1], data + cut, len - cut);
-        shutdown(sv[1], SHUT_WR);
-        ck_assert_int_eq(rotor_loop_run(loop), 0);
-        ck_assert_msg(strcmp(plog.text, expected) == 0,
-                      "cut at %zu: got \"%s\", want \"%s\"", cut, plog.text,
-                      expected);
-        close(sv[1]);
-    }
+    for (size_t cut = 0; cut <= strlen(data); cut++)
+        close(run_split(t, data, cut, expected));
 }
 
 START_TEST(line_split_everywhere)
@@ -455,23 +462,14 @@ START_TEST(extent_and_writev)
     for (int i = 10; i < 3010; i++)
         want[i] = '#';
     for (size_t cut = 0; cut <= len; cut++) {
-        int sv[2];
-        memset(&plog, 0, sizeof plog);
-        socket_pair(sv);
-        struct probe_seed seed = { .fd = sv[0], .log = &plog };
-        spawn_probe(&gather_probe_machine, &seed);
-        put(sv[1], data, cut);
-        spin(3);
-        put(sv[1], data + cut, len - cut);
-        shutdown(sv[1], SHUT_WR);
-        ck_assert_int_eq(rotor_loop_run(loop), 0);
-        ck_assert_str_eq(plog.text, "input:2 input:4 input:3 eof:0 flushed");
+        int peer = run_split(&gather_probe_machine, data, cut,
+                             "input:2 input:4 input:3 eof:0 flushed");
         ck_assert_uint_eq(plog.data_len, len);
         ck_assert_int_eq(memcmp(plog.data, data, len), 0);
-        size_t n = drain_peer(sv[1], got, sizeof got);
+        size_t n = drain_peer(peer, got, sizeof got);
         ck_assert_msg(n == (size_t)w && memcmp(got, want, n) == 0,
                       "cut at %zu: %zu bytes back, want %d", cut, n, w);
-        close(sv[1]);
+        close(peer);
     }
 }
 END_TEST
@@ -484,25 +482,14 @@ START_TEST(kept_evbuffers)
     static const char data[] = "abc\nde\n";
     static const char want[] = "<abc\n><de\n>";
     char got[64];
-    size_t len = strlen(data);
-
-    for (size_t cut = 0; cut <= len; cut++) {
-        int sv[2];
-        memset(&plog, 0, sizeof plog);
-        socket_pair(sv);
-        struct probe_seed seed = { .fd = sv[0], .log = &plog };
-        spawn_probe(&cached_probe_machine, &seed);
-        put(sv[1], data, cut);
-        spin(3);
-        put(sv[1], data + cut, len - cut);
-        shutdown(sv[1], SHUT_WR);
-        ck_assert_int_eq(rotor_loop_run(loop), 0);
-        ck_assert_str_eq(plog.text, "input:4 input:3 eof:0 flushed");
-        size_t n = drain_peer(sv[1], got, sizeof got - 1);
+    for (size_t cut = 0; cut <= strlen(data); cut++) {
+        int peer = run_split(&cached_probe_machine, data, cut,
+                             "input:4 input:3 eof:0 flushed");
+        size_t n = drain_peer(peer, got, sizeof got - 1);
         got[n] = '\0';
         ck_assert_msg(strcmp(got, want) == 0, "cut at %zu: got \"%s\"", cut,
                       got);
-        close(sv[1]);
+        close(peer);
     }
 }
 END_TEST
