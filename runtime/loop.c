@@ -168,7 +168,7 @@ void rotor_loop_free(struct rotor_loop *loop)
     rotor__free(loop);
 }
 
-void rotor__drain(struct rotor_loop *loop)
+void rotor__drain_queue(struct rotor_loop *loop)
 {
     struct rotor__qev e;
 

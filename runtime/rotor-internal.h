@@ -161,7 +161,15 @@ struct rotor_loop {
 
 /* Delivers queued events until none is left, unless user code of this
  * loop is running (then the outermost caller drains). */
-void rotor__drain(struct rotor_loop *loop);
+void rotor__drain_queue(struct rotor_loop *loop);
+
+/* The same, inlined for the common case of an empty queue (after most
+ * callbacks: a stream looks at its expectation without queueing). */
+static inline void rotor__drain(struct rotor_loop *loop)
+{
+    if (loop->queue.len > 0)
+        rotor__drain_queue(loop);
+}
 /* Frees the loop's evdns_base, if any (connect.c). */
 void rotor__dns_free(struct rotor_loop *loop);
 /* Called after a machine ended: stops a running loop that became empty. */
