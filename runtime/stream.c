@@ -1090,23 +1090,21 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
 
     if (!st)
         return 0;
-    if (st->failed) {
-        /* Output is discarded once failed; drop the input the same way,
-         * so that the expectation moves on to `error`. */
-        rotor_stream_consume(s, n);
-        return 0;
-    }
+    /* Output is discarded once failed; the input is dropped the same way,
+     * so that the expectation moves on to `error`. */
+    if (st->failed)
+        goto drop;
     if (st->vlen) {     /* lent bytes are copied: they are few */
         n = n < st->vlen ? n : st->vlen;
         if (out_append(st, st->view, n) < 0) {
             fail(st, ENOMEM);
-            return 0;
+            goto drop;
         }
         take_lent(st, n);
         return n;
     }
     if (spill(st) < 0)
-        return 0;
+        goto drop;
     st->out_used = true;
     size_t before = evbuffer_get_length(st->out);
     int moved = evbuffer_remove_buffer(st->in, st->out, n);
@@ -1117,6 +1115,9 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
         return 0;
     }
     return moved > 0 ? (size_t)moved : 0;
+drop:
+    rotor_stream_consume(s, n);
+    return 0;
 }
 
 void rotor_stream_reset(rotor_scope *s)

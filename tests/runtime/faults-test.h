@@ -16,6 +16,7 @@
 /* What the machines of one scenario run saw; checked in full when no
  * allocation failed. */
 struct fa_rec {
+    int  echo_inputs;        /* lines fa_echo was given */
     int  echo_lines, talk_lines, hellos, children, resolved, broken,
          values, wakeups, accepted, replies, spawn_failed;
     int  stale;              /* a state timeout fired: something waited */

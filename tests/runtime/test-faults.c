@@ -151,6 +151,7 @@ void fa_echo_destroy(struct fa_m *self, rotor_scope *s, const rotor_event *ev)
 
 void fa_echo_line(struct fa_m *self, rotor_scope *s, const rotor_event *ev)
 {
+    fa.echo_inputs++;
     /* A failed echo fails the stream: `error` follows. */
     if (rotor_stream_echo(s, rotor_event_size(ev)) == rotor_event_size(ev))
         fa.echo_lines++;
@@ -927,6 +928,46 @@ START_TEST(answer_to_vanished_peer)
 }
 END_TEST
 
+/* Lines echoed from the loop's scratch buffer until the small output
+ * buffer is full, then the output evbuffer cannot grow: the stream fails,
+ * that line is dropped rather than given again, the next one too (the
+ * stream has failed), and `error` ends the machine. */
+START_TEST(echo_out_of_memory_drops_input)
+{
+    struct rotor_config cfg = quiet();
+    struct rotor_loop *loop = rotor_loop_new(&cfg);
+    static struct fa_echo_seed seed;
+    char lines[10 * 60], back[64];
+    int sv[2];
+
+    memset(&fa, 0, sizeof fa);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    seed.fd = sv[0];
+    ck_assert_uint_ne(rotor_spawn(loop, &fa_echo_machine, &seed).gen, 0);
+    /* Two lines in one read: the scratch buffer and the event queue are
+     * allocated from here on. */
+    ck_assert_int_eq(write(sv[1], "w1\nw2\n", 6), 6);
+    for (int i = 0; i < 10 && fa.echo_lines < 2; i++)
+        event_base_loop(rotor_loop_base(loop), EVLOOP_ONCE);
+    ck_assert_int_eq(read(sv[1], back, sizeof back), 6);
+    for (int i = 0; i < 10; i++) {
+        memset(lines + i * 60, 'a' + i, 59);
+        lines[i * 60 + 59] = '\n';
+    }
+    long failed = atomic_load(&hk_failed);
+    atomic_store(&hk_fail_at, atomic_load(&hk_calls) + 1);
+    ck_assert_int_eq(write(sv[1], lines, sizeof lines), (ssize_t)sizeof lines);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    atomic_store(&hk_fail_at, 0);
+    ck_assert_int_eq(atomic_load(&hk_failed) - failed, 1);
+    ck_assert_int_eq(fa.echo_lines, 2 + 8);     /* 8 x 60 bytes fit in 512 */
+    ck_assert_int_eq(fa.echo_inputs, 2 + 10);
+    ck_assert_int_eq(fa.stale, 0);
+    close(sv[1]);
+    rotor_loop_free(loop);
+}
+END_TEST
+
 /* ---- descriptor exhaustion ----------------------------------------------- */
 
 static struct ft_conn_rec conn;
@@ -1177,6 +1218,7 @@ static Suite *faults_suite(void)
     tcase_add_test(t, kill_from_create_up_the_stack);
     tcase_add_test(t, kill_self_flushes_output);
     tcase_add_test(t, answer_to_vanished_peer);
+    tcase_add_test(t, echo_out_of_memory_drops_input);
     tcase_add_test(t, connect_out_of_descriptors);
     tcase_add_test(t, loop_new_out_of_descriptors);
     tcase_add_test(t, future_after_stop_then_run);
