@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +28,31 @@
 
 static struct rotor_loop *loop;
 static struct probe_log plog, listener_log;
+
+/* ---- partial sends on demand ---------------------------------------------- */
+
+/* With send_cap set, every sendmsg() of the runtime (this definition
+ * comes first) hands the kernel at most that many bytes, as a socket
+ * with little room would take: partial sends at every position, on
+ * purpose rather than by timing. */
+static size_t send_cap;
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    static ssize_t (*real)(int, const struct msghdr *, int);
+
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "sendmsg");
+    if (send_cap == 0 || msg->msg_iovlen == 0)
+        return real(fd, msg, flags);
+    struct iovec first = msg->msg_iov[0];
+    struct msghdr capped = *msg;
+    if (first.iov_len > send_cap)
+        first.iov_len = send_cap;
+    capped.msg_iov = &first;
+    capped.msg_iovlen = 1;
+    return real(fd, &capped, flags);
+}
 
 /* ---- the probes' actions ------------------------------------------------- */
 
@@ -368,10 +394,9 @@ START_TEST(line_whole)
 END_TEST
 
 /* A new probe of type t gets data in two writes, cut bytes first, then
- * the end of file; the loop runs until the probe is done and its log must
- * read `expected`.  Returns the peer's end of the socket. */
-static int run_split(const struct rotor_machine_type *t, const char *data,
-                     size_t cut, const char *expected)
+ * the end of file.  Returns the peer's end of the socket. */
+static int start_split(const struct rotor_machine_type *t, const char *data,
+                       size_t cut)
 {
     int sv[2];
 
@@ -383,11 +408,26 @@ static int run_split(const struct rotor_machine_type *t, const char *data,
     spin(3);
     put(sv[1], data + cut, strlen(data) - cut);
     shutdown(sv[1], SHUT_WR);
-    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    return sv[1];
+}
+
+static void check_log(size_t cut, const char *expected)
+{
     ck_assert_msg(strcmp(plog.text, expected) == 0,
                   "cut at %zu: got \"%s\", want \"%s\"", cut, plog.text,
                   expected);
-    return sv[1];
+}
+
+/* start_split(), then the loop runs until the probe is done and its log
+ * must read `expected`.  Returns the peer's end of the socket. */
+static int run_split(const struct rotor_machine_type *t, const char *data,
+                     size_t cut, const char *expected)
+{
+    int peer = start_split(t, data, cut);
+
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    check_log(cut, expected);
+    return peer;
 }
 
 /* The stream split at every byte position gives the same events. */
@@ -449,9 +489,28 @@ static size_t drain_peer(int fd, char *buf, size_t cap)
     return len;
 }
 
+/* Runs the loop until the probe is destroyed while the peer reads what
+ * it gets (many small sends would fill a Unix socket that nobody reads
+ * long before its bytes do), then reads to the end of file. */
+static size_t run_reading(int peer, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t r;
+
+    fcntl(peer, F_SETFL, O_NONBLOCK);
+    while (plog.destroyed == 0) {
+        spin(1);
+        if (len < cap && (r = read(peer, buf + len, cap - len)) > 0)
+            len += (size_t)r;
+    }
+    fcntl(peer, F_SETFL, 0);
+    return len + drain_peer(peer, buf + len, cap - len);
+}
+
 /* Records taken run by run (lent bytes, or several evbuffer chains when
  * they come in pieces) and gathered answers, small and large, in order,
- * with the record split at every byte. */
+ * with the record split at every byte; and again with every send cut to
+ * 3 bytes (partial sends out of the small buffer and the evbuffer). */
 START_TEST(extent_and_writev)
 {
     static const char data[] = "a.Bbb.cc.";
@@ -461,12 +520,14 @@ START_TEST(extent_and_writev)
 
     for (int i = 10; i < 3010; i++)
         want[i] = '#';
-    for (size_t cut = 0; cut <= len; cut++) {
-        int peer = run_split(&gather_probe_machine, data, cut,
-                             "input:2 input:4 input:3 eof:0 flushed");
+    for (size_t cut = 0; cut <= 2 * len + 1; cut++) {
+        send_cap = cut > len ? 3 : 0;
+        int peer = start_split(&gather_probe_machine, data, cut % (len + 1));
+        size_t n = run_reading(peer, got, sizeof got);
+        send_cap = 0;
+        check_log(cut, "input:2 input:4 input:3 eof:0 flushed");
         ck_assert_uint_eq(plog.data_len, len);
         ck_assert_int_eq(memcmp(plog.data, data, len), 0);
-        size_t n = drain_peer(peer, got, sizeof got);
         ck_assert_msg(n == (size_t)w && memcmp(got, want, n) == 0,
                       "cut at %zu: %zu bytes back, want %d", cut, n, w);
         close(peer);
