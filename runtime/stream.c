@@ -441,8 +441,8 @@ static bool read_lent(struct rotor_scope *m)
     return true;
 }
 
-/* The readable callback is over: what the stream left of its lent bytes
- * moves into its evbuffer (m has ended if it is no longer the user). */
+/* The readable callback that lent the buffer is over: what the stream
+ * left of its bytes moves into its evbuffer (no user: it has ended). */
 static void return_scratch(struct rotor_loop *loop)
 {
     struct rotor_scope *m = loop->scratch_user;
@@ -670,6 +670,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         size_t need = input_needed(state_info(m));
         read_some(st, need > have ? need - have : 1);
     }
+    bool lent = loop->scratch_user == m;
     st->dirty = true;
     /* Straight from libevent with nothing queued: look at the expectation
      * now rather than through the queue (same order, less work). */
@@ -680,7 +681,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         queue_check(m);
     }
     rotor__drain(loop);
-    return_scratch(loop);
+    if (lent)
+        return_scratch(loop);
 }
 
 static void finish_connect(struct rotor_scope *m)
