@@ -441,8 +441,8 @@ static bool read_lent(struct rotor_scope *m)
     return true;
 }
 
-/* The readable callback that lent the buffer is over: what the stream
- * left of its bytes moves into its evbuffer (no user: it has ended). */
+/* The readable callback is over: what the stream left of its lent bytes
+ * moves into its evbuffer (no user: it has ended, or nothing was lent). */
 static void return_scratch(struct rotor_loop *loop)
 {
     struct rotor_scope *m = loop->scratch_user;
@@ -659,18 +659,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct rotor__stream *st = m->kind_data;
     struct rotor_loop *loop = m->loop;
 
-    /* Only if an action ran the event loop itself: keep the order. */
-    if (st->vlen && keep_lent(st) < 0) {
-        rotor__stream_refresh(m);
-        rotor__drain(loop);
-        return;
-    }
     if (!read_lent(m)) {
         size_t have = in_ev_len(st);
         size_t need = input_needed(state_info(m));
         read_some(st, need > have ? need - have : 1);
     }
-    bool lent = loop->scratch_user == m;
     st->dirty = true;
     /* Straight from libevent with nothing queued: look at the expectation
      * now rather than through the queue (same order, less work). */
@@ -681,8 +674,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         queue_check(m);
     }
     rotor__drain(loop);
-    if (lent)
-        return_scratch(loop);
+    /* libevent runs no callback inside another (it refuses a nested
+     * event_base_loop), so the buffer is lent to m, or to nobody. */
+    return_scratch(loop);
 }
 
 static void finish_connect(struct rotor_scope *m)
@@ -1096,7 +1090,7 @@ size_t rotor_stream_echo(rotor_scope *s, size_t n)
      * so that the expectation moves on to `error`. */
     if (st->failed)
         goto drop;
-    if (st->vlen) {     /* lent bytes are copied: they are few */
+    if (st->vlen) {     /* lent bytes are copied (at most one read) */
         n = n < st->vlen ? n : st->vlen;
         if (out_append(st, st->view, n) < 0) {
             fail(st, ENOMEM);

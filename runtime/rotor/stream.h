@@ -71,7 +71,12 @@ void rotor_stream_reset(rotor_scope *s);
 /* The descriptor of the running stream machine, or -1. */
 int rotor_stream_fd(rotor_scope *s);
 
-/* The input and output buffers, for zero-copy work with evbuffer_*(). */
+/* The input and output buffers, for zero-copy work with evbuffer_*().
+ * Once asked for, a buffer stays the one to use: the stream then reads
+ * every byte into the input evbuffer (not into the loop's scratch
+ * buffer) and appends every byte to the output evbuffer (not to its
+ * small buffer), so that bytes the caller takes or adds keep their
+ * order; it costs a little speed. */
 struct evbuffer *rotor_stream_input(rotor_scope *s);
 struct evbuffer *rotor_stream_output(rotor_scope *s);
 
@@ -107,7 +112,8 @@ int rotor_stream_write(rotor_scope *s, const void *data, size_t n);
 
 /* Appends the n pieces of iov to the output, in order: one call for an
  * answer made of a prepared head, a date and a body.  Returns 0, or -1
- * when out of memory or the stream has failed (nothing appended). */
+ * when out of memory, the stream has failed or the lengths add up to more
+ * than SIZE_MAX (nothing appended). */
 int rotor_stream_writev(rotor_scope *s, const struct iovec *iov, int n);
 
 /* Appends formatted text to the output.  Returns 0 or -1. */
@@ -118,8 +124,8 @@ int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)
     ;
 
 /* Moves the first n bytes of input to the output: whole evbuffer chains
- * without copying (evbuffer_remove_buffer), or a copy of a few bytes that
- * arrived in one read; returns how many moved.  On a failed stream
+ * without copying (evbuffer_remove_buffer), or a copy of bytes still in
+ * the read they arrived with (up to 16 KiB); returns how many moved.  On a failed stream
  * (or when memory runs out, which fails it) the bytes are dropped and 0
  * is returned; `error` follows. */
 size_t rotor_stream_echo(rotor_scope *s, size_t n);

@@ -31,12 +31,15 @@ static struct probe_log plog, listener_log;
 
 /* ---- partial sends on demand ---------------------------------------------- */
 
-/* With send_cap set, every sendmsg() of the runtime (this definition
- * comes first) hands the kernel at most that many bytes, as a socket
- * with little room would take: partial sends at every position, on
- * purpose rather than by timing. */
+/* With send_cap set, every sendmsg() of the runtime (this definition,
+ * exported, comes before libc's) hands the kernel at most that many
+ * bytes, as a socket with little room would take: partial sends at every
+ * position, on purpose rather than by timing.  sends_cut counts the
+ * sends it cut, so a test can tell the wrapper was used at all. */
 static size_t send_cap;
+static unsigned long sends_cut;
 
+__attribute__((visibility("default")))
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     static ssize_t (*real)(int, const struct msghdr *, int);
@@ -47,6 +50,8 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         return real(fd, msg, flags);
     struct iovec first = msg->msg_iov[0];
     struct msghdr capped = *msg;
+    if (msg->msg_iovlen > 1 || first.iov_len > send_cap)
+        sends_cut++;
     if (first.iov_len > send_cap)
         first.iov_len = send_cap;
     capped.msg_iov = &first;
@@ -339,6 +344,7 @@ static void setup(void)
     signal(SIGPIPE, SIG_DFL);   /* a write to a reset peer must not kill us */
     rotor_config_init(&cfg);
     cfg.trace = 0;
+    send_cap = 0;
     loop = rotor_loop_new(&cfg);
     ck_assert_ptr_nonnull(loop);
     memset(&plog, 0, sizeof plog);
@@ -522,8 +528,10 @@ START_TEST(extent_and_writev)
         want[i] = '#';
     for (size_t cut = 0; cut <= 2 * len + 1; cut++) {
         send_cap = cut > len ? 3 : 0;
+        sends_cut = 0;
         int peer = start_split(&gather_probe_machine, data, cut % (len + 1));
         size_t n = run_reading(peer, got, sizeof got);
+        ck_assert(send_cap == 0 || sends_cut > 0);
         send_cap = 0;
         check_log(cut, "input:2 input:4 input:3 eof:0 flushed");
         ck_assert_uint_eq(plog.data_len, len);
