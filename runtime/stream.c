@@ -1048,20 +1048,14 @@ int rotor_stream_writev(rotor_scope *s, const struct iovec *iov, int n)
         }
         return 0;
     }
-    /* Into the evbuffer, all or nothing: a half answer would corrupt the
-     * stream for good. */
-    struct evbuffer *tail = evbuffer_new();
-    int r = tail ? 0 : -1;
-    for (int i = 0; i < n && r == 0; i++)
-        r = evbuffer_add(tail, iov[i].iov_base, iov[i].iov_len);
+    /* Into the evbuffer, all or nothing (a half answer would corrupt the
+     * stream for good): once the room is there, no add can fail. */
     st->out_used = true;
-    if (r == 0 && spill(st) == 0)
-        r = evbuffer_add_buffer(st->out, tail);
-    else
-        r = -1;
-    if (tail)
-        evbuffer_free(tail);
-    return r < 0 ? rotor__error("rotor_stream_writev: out of memory") : 0;
+    if (spill(st) < 0 || evbuffer_expand(st->out, total) < 0)
+        return rotor__error("rotor_stream_writev: out of memory");
+    for (int i = 0; i < n; i++)
+        evbuffer_add(st->out, iov[i].iov_base, iov[i].iov_len);
+    return 0;
 }
 
 int rotor_stream_printf(rotor_scope *s, const char *fmt, ...)

@@ -928,6 +928,48 @@ START_TEST(answer_to_vanished_peer)
 }
 END_TEST
 
+/* The large answer finds no memory (the next allocation fails, the one
+ * that makes room in the output evbuffer): -1, and nothing of it sent. */
+static int writev_result;
+
+void ft_writev_answer(struct fa_m *self, rotor_scope *s, const rotor_event *ev)
+{
+    static char xs[3000], ys[3000];
+    struct iovec v[2] = { { xs, sizeof xs }, { ys, sizeof ys } };
+
+    rotor_stream_consume(s, rotor_event_size(ev));
+    memset(xs, 'x', sizeof xs);
+    memset(ys, 'y', sizeof ys);
+    atomic_store(&hk_fail_at, atomic_load(&hk_calls) + 1);
+    writev_result = rotor_stream_writev(s, v, 2);
+    atomic_store(&hk_fail_at, 0);
+    rotor_stream_write(s, "ok\n", 3);
+}
+
+START_TEST(writev_all_or_nothing)
+{
+    struct rotor_config cfg = quiet();
+    struct rotor_loop *loop = rotor_loop_new(&cfg);
+    static struct fa_echo_seed seed;
+    char back[8192];
+    int sv[2];
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    seed.fd = sv[0];
+    writev_result = 0;
+    long failed = atomic_load(&hk_failed);
+    ck_assert_uint_ne(rotor_spawn(loop, &ft_writev_machine, &seed).gen, 0);
+    ck_assert_int_eq(write(sv[1], "go\n", 3), 3);
+    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    ck_assert_int_eq(atomic_load(&hk_failed) - failed, 1);
+    ck_assert_int_eq(writev_result, -1);
+    ck_assert_int_eq(read(sv[1], back, sizeof back), 3);
+    ck_assert(memcmp(back, "ok\n", 3) == 0);
+    close(sv[1]);
+    rotor_loop_free(loop);
+}
+END_TEST
+
 /* Lines echoed from the loop's scratch buffer until the small output
  * buffer is full, then the output evbuffer cannot grow: the stream fails,
  * that line is dropped rather than given again, the next one too (the
@@ -1219,6 +1261,7 @@ static Suite *faults_suite(void)
     tcase_add_test(t, kill_self_flushes_output);
     tcase_add_test(t, answer_to_vanished_peer);
     tcase_add_test(t, echo_out_of_memory_drops_input);
+    tcase_add_test(t, writev_all_or_nothing);
     tcase_add_test(t, connect_out_of_descriptors);
     tcase_add_test(t, loop_new_out_of_descriptors);
     tcase_add_test(t, future_after_stop_then_run);
