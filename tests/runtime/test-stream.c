@@ -213,7 +213,8 @@ void take_directly(struct probe *self, rotor_scope *s, const rotor_event *ev)
     probe_note(self, "input", (long)n);
 }
 
-/* Takes the record run by run, as rotor_stream_extent() gives them. */
+/* Takes the record run by run, as rotor_stream_extent() gives them, and
+ * checks rotor_stream_through_last() on the way. */
 void gather_answer(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     static char hashes[3000];
@@ -223,6 +224,13 @@ void gather_answer(struct probe *self, rotor_scope *s, const rotor_event *ev)
     char *rec = l->data + l->data_len;
 
     ck_assert_uint_le(l->data_len + want, sizeof l->data);
+    /* Through the last '.' held: first as the stream finds it (lent
+     * bytes, or evbuffer chains), then as the whole input made flat. */
+    size_t through = rotor_stream_through_last(s, '.');
+    size_t held = rotor_stream_input_length(s);
+    const char *all = rotor_stream_peek(s, held);
+    const char *last = memrchr(all, '.', held);
+    ck_assert_uint_eq(through, (size_t)(last - all) + 1);
     while (got < want) {
         p = rotor_stream_extent(s, &n);
         ck_assert_ptr_nonnull(p);
