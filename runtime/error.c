@@ -11,6 +11,7 @@
 #include "rotor-internal.h"
 
 static _Thread_local char last_error[256];
+static _Thread_local int last_code;
 
 int rotor__error(const char *fmt, ...)
 {
@@ -19,7 +20,24 @@ int rotor__error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    last_code = ROTOR_EINVAL;
     return -1;
+}
+
+int rotor__fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    last_code = code;
+    return code;
+}
+
+int rotor_last_code(void)
+{
+    return last_code;
 }
 
 const char *rotor_last_error(void)
@@ -31,7 +49,7 @@ const char *rotor_strerror(int err)
 {
     if (err == ROTOR_ERESOLVE)
         return "host name not found";
-    return strerror(err);
+    return strerror(err < 0 ? -err : err);
 }
 
 const char *rotor_version(void)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rotor/error.h>
 #include <rotor/machine.h>
 
 #ifdef __cplusplus
@@ -96,6 +97,14 @@ bool rotor_alive(struct rotor_loop *loop, rotor_ref ref);
 
 /* A reference that never names a machine. */
 #define ROTOR_REF_NONE ((rotor_ref){0, 0})
+
+/* False for a reference that a failed call returned (ROTOR_REF_NONE);
+ * true for one that named a machine when it was made (whether that
+ * machine still lives is rotor_alive()'s question). */
+static inline bool rotor_ref_valid(rotor_ref ref)
+{
+    return ref.gen != 0;
+}
 
 /* ---- inside actions ---------------------------------------------------- */
 
@@ -176,17 +185,6 @@ int rotor_set_allocator(void *(*malloc_fn)(size_t),
                         void (*free_fn)(void *));
 
 /* ---- errors ------------------------------------------------------------ */
-
-/* rotor_event_error() of a connection whose host name did not resolve
- * (not an errno value: those are positive). */
-#define ROTOR_ERESOLVE (-1)
-
-/* A message for a rotor_event_error() value: strerror() for errno values,
- * "host name not found" for ROTOR_ERESOLVE. */
-const char *rotor_strerror(int err);
-
-/* The message of the last failure in this thread ("" if none). */
-const char *rotor_last_error(void);
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *rotor_version(void);
