@@ -89,3 +89,8 @@ void rotor__table_release(struct rotor__table *t, struct rotor_scope *m)
     s->next_free = t->free_head;
     t->free_head = m->ref.slot;
 }
+
+bool rotor_ref_valid(rotor_ref ref)
+{
+    return ref.gen != 0;
+}

@@ -101,10 +101,7 @@ bool rotor_alive(struct rotor_loop *loop, rotor_ref ref);
 /* False for a reference that a failed call returned (ROTOR_REF_NONE);
  * true for one that named a machine when it was made (whether that
  * machine still lives is rotor_alive()'s question). */
-static inline bool rotor_ref_valid(rotor_ref ref)
-{
-    return ref.gen != 0;
-}
+bool rotor_ref_valid(rotor_ref ref);
 
 /* ---- inside actions ---------------------------------------------------- */
 
