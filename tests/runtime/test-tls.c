@@ -25,44 +25,10 @@
 #include "tls-internal.h"
 
 #ifdef HAVE_OPENSSL
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
+#include "tls-certs.h"
 
 static char dir[64];
 static char cert_ok[96], key_ok[96], cert_old[96], key_old[96];
-
-/* A self-signed P-256 certificate for DNS:localhost, valid from
- * `from` to `to` seconds around now. */
-static void make_cert(const char *cert_path, const char *key_path,
-                      long from, long to)
-{
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    ck_assert_ptr_nonnull(key);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), from);
-    X509_gmtime_adj(X509_getm_notAfter(x), to);
-    X509_set_pubkey(x, key);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_EXTENSION *san = X509V3_EXT_conf_nid(NULL, NULL,
-                                              NID_subject_alt_name,
-                                              "DNS:localhost");
-    X509_add_ext(x, san, -1);
-    X509_EXTENSION_free(san);
-    ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
-    FILE *f = fopen(cert_path, "w");
-    PEM_write_X509(f, x);
-    fclose(f);
-    f = fopen(key_path, "w");
-    PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(key);
-}
 
 static void setup_certs(void)
 {
@@ -72,8 +38,8 @@ static void setup_certs(void)
     snprintf(key_ok, sizeof key_ok, "%s/ok.key", dir);
     snprintf(cert_old, sizeof cert_old, "%s/old.pem", dir);
     snprintf(key_old, sizeof key_old, "%s/old.key", dir);
-    make_cert(cert_ok, key_ok, -3600, 86400);
-    make_cert(cert_old, key_old, -7200, -3600);
+    ck_assert_int_eq(tls_test_make_cert(cert_ok, key_ok, -3600, 86400), 0);
+    ck_assert_int_eq(tls_test_make_cert(cert_old, key_old, -7200, -3600), 0);
 }
 
 static void teardown_certs(void)
