@@ -12,6 +12,8 @@
 
 struct evbuffer;
 struct rotor__connect;
+struct rotor__tls_conn;
+struct rotor_tls;
 
 /* Small answers wait here rather than in the output evbuffer: copying a
  * few hundred bytes costs less than an evbuffer chain allocated, peeked
@@ -46,8 +48,30 @@ struct rotor__stream {
     size_t scan;                /* delimiter search resumes here */
     size_t seen_in, seen_out;   /* lengths at the last evaluation */
     struct rotor__connect *connect;
+    /* TLS (stream-tls.c): the session once the socket is connected; a
+     * client's context and server name until then. */
+    struct rotor__tls_conn *tls;
+    struct rotor_tls *tls_ctx;
+    char *tls_host;
+    bool tls_closing;           /* close_notify queued */
     char obuf[ROTOR__OBUF];
 };
+
+/* ---- TLS (stream-tls.c) ------------------------------------------------ */
+
+/* The handshake is under way: read whatever the expectation says, write
+ * nothing until it is over, serve no expectation yet. */
+bool rotor__stream_tls_handshaking(const struct rotor__stream *st);
+/* Ciphertext waits for the kernel: watch writability. */
+bool rotor__stream_tls_cipher_waits(const struct rotor__stream *st);
+/* The connection is up: a client context given before starts its
+ * session now.  -1 (errno set) when it cannot. */
+int  rotor__stream_tls_connected(struct rotor__stream *st);
+/* Queues close_notify once; true while ciphertext still waits. */
+bool rotor__stream_tls_closing(struct rotor__stream *st);
+/* Ends the session (the socket goes); keep_ctx: a client's context and
+ * name stay for the next connection (rotor_stream_reset). */
+void rotor__stream_tls_end(struct rotor__stream *st, bool keep_ctx);
 
 /* The stream of s (created without a socket if needed), or NULL when s
  * is not a stream machine. */

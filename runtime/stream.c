@@ -43,6 +43,7 @@
 
 #include "rotor-internal.h"
 #include "stream-internal.h"
+#include "tls-internal.h"
 
 #define READ_CHUNK   16384u     /* bytes reserved for one readv() */
 /* After small reads, reserve this much instead: with libevent's chain
@@ -257,12 +258,15 @@ static bool evaluate(struct rotor_scope *m, struct rotor_event *ev)
     struct rotor__stream *st = m->kind_data;
     const struct rotor_state_info *info = state_info(m);
 
-    if (st->connecting)
+    if (st->connecting ||
+        (rotor__stream_tls_handshaking(st) && !st->failed))
         return false;
     if (wants_input(info->expect) && evaluate_input(st, info, ev))
         return true;
+    /* `flush` (0) over TLS: the records are written too. */
     if (info->expect == ROTOR_EXPECT_FLUSH &&
-        out_len(st) <= info->expect_size && !st->failed) {
+        out_len(st) <= info->expect_size && !st->failed &&
+        (info->expect_size > 0 || !rotor__stream_tls_cipher_waits(st))) {
         *ev = ROTOR__EVENT(ROTOR_EV_FLUSHED, NULL);
         return true;
     }
@@ -325,18 +329,26 @@ static void update_interest(struct rotor_scope *m)
     struct rotor__stream *st = m->kind_data;
     const struct rotor_state_info *info = state_info(m);
     bool usable = st->fd >= 0 && !st->failed;
+    bool handshaking = rotor__stream_tls_handshaking(st);
     bool read = usable && !st->eof && !st->connecting &&
-                wants_input(info->expect) &&
-                in_len(st) < input_needed(info) &&
-                (!st->write_blocked ||
-                 out_len(st) <= ROTOR_STREAM_HIGH_WATER);
+                ((wants_input(info->expect) &&
+                  in_len(st) < input_needed(info) &&
+                  (!st->write_blocked ||
+                   out_len(st) <= ROTOR_STREAM_HIGH_WATER)) || handshaking);
     /* Write interest only once the kernel refused bytes: toggling it
-     * around every answer would cost two epoll_ctl per message. */
-    bool write = usable && (st->connecting || st->write_blocked);
+     * around every answer would cost two epoll_ctl per message.  A TLS
+     * handshake waits for the peer, not for writability. */
+    bool write = usable && (st->connecting ||
+                            rotor__stream_tls_cipher_waits(st) ||
+                            (st->write_blocked && !handshaking));
 
     int err = set_event(st, &st->rev, &st->reading, read);
     if (!err)
         err = set_event(st, &st->wev, &st->writing, write);
+    /* Bytes the TLS session holds would wait for a readiness that may
+     * never come: read them from the loop's next turn. */
+    if (read && st->tls && rotor__tls_buffered(st->tls))
+        event_active(&st->rev, EV_READ, 1);
     if (err) {
         /* Unwatched, the stream would wait for ever: `error` instead
          * (also for a connection in progress). */
@@ -380,7 +392,8 @@ static size_t read_some(struct rotor__stream *st, size_t room)
             iov[i].iov_len = vec[i].iov_len < cap ? vec[i].iov_len : cap;
             cap -= iov[i].iov_len;
         }
-        ssize_t got = readv(st->fd, iov, n);
+        ssize_t got = st->tls ? rotor__tls_readv(st->tls, iov, n)
+                              : readv(st->fd, iov, n);
         if (got <= 0) {
             evbuffer_commit_space(st->in, vec, 0);
             if (got == 0)
@@ -410,6 +423,13 @@ static size_t read_some(struct rotor__stream *st, size_t room)
     return total;
 }
 
+static ssize_t read_plain(struct rotor__stream *st, char *buf, size_t n)
+{
+    struct iovec iov = { buf, n };
+
+    return st->tls ? rotor__tls_readv(st->tls, &iov, 1) : read(st->fd, buf, n);
+}
+
 /* One read into the loop's scratch buffer, lent to m.  Returns false when
  * the buffer cannot be lent (then read into the evbuffer). */
 static bool read_lent(struct rotor_scope *m)
@@ -426,7 +446,7 @@ static bool read_lent(struct rotor_scope *m)
     if (!loop->scratch && !(loop->scratch = rotor__malloc(READ_CHUNK)))
         return false;
     do
-        got = read(st->fd, loop->scratch, READ_CHUNK);
+        got = read_plain(st, loop->scratch, READ_CHUNK);
     while (got < 0 && errno == EINTR);
     if (got == 0)
         st->eof = true;
@@ -458,6 +478,8 @@ static void return_scratch(struct rotor_loop *loop)
 
 static ssize_t send_iov(struct rotor__stream *st, struct iovec *iov, int n)
 {
+    if (st->tls)
+        return rotor__tls_writev(st->tls, iov, n);
     if (st->is_socket) {
         struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
         /* MSG_NOSIGNAL: a reset peer gives EPIPE, not a dead process. */
@@ -514,8 +536,12 @@ static void write_some(struct rotor__stream *st)
         if ((size_t)put < want)
             break;              /* the socket buffer is full: wait */
     }
+    if (st->tls && !st->failed && rotor__tls_flush(st->tls) < 0 &&
+        errno != EAGAIN && errno != EWOULDBLOCK)
+        fail(st, errno);
     st->write_blocked = out_len(st) > 0;
-    if (st->shut_pending && !st->failed && out_len(st) == 0) {
+    if (st->shut_pending && !st->failed && out_len(st) == 0 &&
+        !rotor__stream_tls_closing(st)) {
         shutdown(st->fd, SHUT_WR);
         st->shut_pending = false;
     }
@@ -579,7 +605,7 @@ static void send_output(struct rotor_scope *m)
     bool failed = st->failed;
 
     if ((before > 0 || st->shut_pending) && !st->writing && !st->connecting &&
-        st->fd >= 0)
+        st->fd >= 0 && !rotor__stream_tls_handshaking(st))
         write_some(st);
     update_interest(m);
     /* A write that failed (EPIPE: the peer is gone) stops reading too:
@@ -664,6 +690,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         size_t need = input_needed(state_info(m));
         read_some(st, need > have ? need - have : 1);
     }
+    /* The read may have finished a TLS handshake: what the machine wrote
+     * meanwhile can go now. */
+    if (st->tls && !st->writing && out_len(st) > 0 &&
+        !rotor__stream_tls_handshaking(st))
+        write_some(st);
     st->dirty = true;
     /* Straight from libevent with nothing queued: look at the expectation
      * now rather than through the queue (same order, less work). */
@@ -686,6 +717,8 @@ static void finish_connect(struct rotor_scope *m)
     socklen_t len = sizeof err;
 
     if (getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0 && rotor__stream_tls_connected(st) < 0)
         err = errno;
     if (err == 0) {
         st->connecting = false;
@@ -831,14 +864,17 @@ static void stream_release(struct rotor_scope *m)
     if (st->fd >= 0) {
         /* Last chance for output the machine wrote before ending (a state
          * that must not lose it waits for `flushed` before `done`). */
-        if (!st->connecting)
+        if (!st->connecting) {
             write_some(st);
+            rotor__stream_tls_closing(st);  /* close_notify, if it fits */
+        }
         /* Also removes events activated by hand (unwatchable files). */
         event_del(&st->rev);
         event_del(&st->wev);
         close(st->fd);
     }
     event_del(&st->recheck);
+    rotor__stream_tls_end(st, false);
     evbuffer_free(st->in);
     evbuffer_free(st->out);
     rotor__free(st);
@@ -1117,6 +1153,7 @@ void rotor_stream_reset(rotor_scope *s)
     if (!st)
         return;
     rotor__stream_cancel_connect(s);
+    rotor__stream_tls_end(st, true);
     if (st->fd >= 0) {      /* rev and wev are assigned only with one */
         event_del(&st->rev);
         event_del(&st->wev);

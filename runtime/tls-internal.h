@@ -57,6 +57,10 @@ int rotor__tls_flush(struct rotor__tls_conn *c);
  * (ciphertext waits to be sent; the handshake waits for the peer). */
 unsigned rotor__tls_wants(const struct rotor__tls_conn *c);
 
+/* True when plaintext or ciphertext is buffered inside the session: a
+ * read would give bytes although the socket may have none. */
+bool rotor__tls_buffered(const struct rotor__tls_conn *c);
+
 /* True once the handshake is over. */
 bool rotor__tls_ready(const struct rotor__tls_conn *c);
 

@@ -49,6 +49,7 @@ ssize_t rotor__tls_writev(struct rotor__tls_conn *c, const struct iovec *iov,
 int rotor__tls_flush(struct rotor__tls_conn *c) { (void)c; return 0; }
 unsigned rotor__tls_wants(const struct rotor__tls_conn *c) { (void)c; return 0; }
 bool rotor__tls_ready(const struct rotor__tls_conn *c) { (void)c; return false; }
+bool rotor__tls_buffered(const struct rotor__tls_conn *c) { (void)c; return false; }
 int rotor__tls_close(struct rotor__tls_conn *c) { (void)c; return 0; }
 const char *rotor__tls_reason(const struct rotor__tls_conn *c) { (void)c; return ""; }
 const char *rotor__tls_alpn(const struct rotor__tls_conn *c) { (void)c; return ""; }
@@ -397,6 +398,12 @@ unsigned rotor__tls_wants(const struct rotor__tls_conn *c)
 bool rotor__tls_ready(const struct rotor__tls_conn *c)
 {
     return c->ready;
+}
+
+bool rotor__tls_buffered(const struct rotor__tls_conn *c)
+{
+    return !c->failed && !c->peer_closed &&
+           (SSL_pending(c->ssl) > 0 || BIO_ctrl_pending(c->rbio) > 0);
 }
 
 int rotor__tls_close(struct rotor__tls_conn *c)

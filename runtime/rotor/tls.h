@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 
+#include <rotor/machine.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -60,6 +62,33 @@ struct rotor_tls *rotor_tls_client_new(const struct rotor_tls_config *cfg);
 /* Drops the caller's reference; the context goes when the last stream
  * using it has ended.  NULL is accepted. */
 void rotor_tls_free(struct rotor_tls *tls);
+
+/* ---- TLS on a stream ------------------------------------------------- */
+
+/* Runs the stream of the calling machine over TLS with `tls`'s role.  A
+ * server machine calls it from `create` (its socket is adopted then); a
+ * client, before or after rotor_stream_connect(): the handshake starts
+ * when the connection is up (`connected` still means the TCP connection;
+ * nothing the machine writes leaves before the handshake is over).
+ * host: a client's server name, sent as SNI and, when the context
+ * verifies, checked against the certificate; NULL for a server.
+ * The state's expectation is served only after the handshake: input is
+ * plaintext, `flush` means handed to TLS and written, and ending the
+ * machine or rotor_stream_shutdown() sends close_notify.  A failed
+ * handshake or a protocol error ends in `error` with rotor_event_error()
+ * EPROTO, and rotor_stream_tls_error() says why.
+ * Returns 0, or ROTOR_EINVAL (not a stream machine, no context, a server
+ * context with a host or a client context without one), ROTOR_EEXIST
+ * (TLS already set), ROTOR_ENOTSUP (built without TLS), ROTOR_ENOMEM. */
+int rotor_stream_tls(rotor_scope *s, struct rotor_tls *tls, const char *host);
+
+/* Why the stream's TLS session failed ("" while it has not, and for a
+ * stream without TLS). */
+const char *rotor_stream_tls_error(rotor_scope *s);
+
+/* The protocol ALPN settled on ("" when none, before the handshake is
+ * over, and without TLS).  Valid until the next call in this thread. */
+const char *rotor_stream_tls_alpn(rotor_scope *s);
 
 #ifdef __cplusplus
 }
