@@ -266,10 +266,27 @@ static int worker_setup(struct worker *w, struct hello *h, int fd)
     return 0;
 }
 
+/* HTTPS: the certificate chain and key, ALPN http/1.1 so that clients
+ * that offer h2 too settle at once. */
+static struct rotor_tls *https_context(const char *cert, const char *key)
+{
+    struct rotor_tls_config cfg;
+    struct rotor_tls *tls;
+
+    rotor_tls_config_init(&cfg);
+    cfg.cert_file = cert;
+    cfg.key_file = key;
+    cfg.alpn = "http/1.1";
+    if (!(tls = rotor_tls_server_new(&cfg)))
+        fprintf(stderr, "hello-http: --tls: %s\n", rotor_last_error());
+    return tls;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: hello-http [--threads N] [--head-timeout S] "
-                    "[--idle-timeout S] [--max-requests N] [HOST:]PORT\n"
+                    "[--idle-timeout S] [--max-requests N] "
+                    "[--tls CERT KEY] [HOST:]PORT\n"
                     "       (default 127.0.0.1:8888)\n");
     return 2;
 }
@@ -314,7 +331,11 @@ int main(int argc, char **argv)
             hello.srv.idle_timeout = (unsigned)v;
         else if (!strcmp(a, "--max-requests") && number(argv[++i], 1, 4000000000ul, &v) == 0)
             hello.srv.max_requests = (unsigned)v;
-        else
+        else if (!strcmp(a, "--tls") && i + 2 < argc) {
+            if (!(hello.srv.tls = https_context(argv[i + 1], argv[i + 2])))
+                return 1;
+            i += 2;
+        } else
             return usage();
     }
     if (listen_addr_parse(addr, "127.0.0.1", host, sizeof host, port,
@@ -385,5 +406,6 @@ int main(int argc, char **argv)
         close(workers[i].stop[1]);
     }
     http_prepared_free(&hello_world);
+    rotor_tls_free(hello.srv.tls);
     return rc == 0 ? 0 : 1;
 }

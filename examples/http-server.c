@@ -538,6 +538,10 @@ void http_conn_start(struct http_conn *c, rotor_scope *s,
 
     (void)ev;
     c->srv = http_conn_context(s);
+    /* Cannot fail with a server context on an adopted socket but for
+     * memory: the connection then ends at its first expectation. */
+    if (c->srv->tls && rotor_stream_tls(s, c->srv->tls, NULL) < 0)
+        rotor_kill(rotor_scope_loop(s), rotor_scope_self(s));
     lim.body_max = UINT64_MAX;      /* each handler has its own */
     http_parser_init(&c->parser, &lim);
     c->x.conn = c;

@@ -62,6 +62,7 @@ struct http_server {
     unsigned head_timeout;      /* seconds for a whole request head: 10 */
     unsigned idle_timeout;      /* seconds idle between requests: 60 */
     unsigned max_requests;      /* per connection, then close: 10000 */
+    struct rotor_tls *tls;      /* a server context: HTTPS; NULL: HTTP */
 };
 
 /* Fills *srv with the defaults and the routing function. */
