@@ -24,23 +24,6 @@
 
 #include "stream-internal.h"
 
-const char *rotor__stream_first_extent(const struct rotor__stream *st,
-                                       size_t *len)
-{
-    struct evbuffer_iovec v;
-
-    if (st->in.vlen) {
-        *len = st->in.vlen;
-        return st->in.view;
-    }
-    if (evbuffer_peek(st->in.buf, -1, NULL, &v, 1) < 1) {
-        *len = 0;
-        return NULL;
-    }
-    *len = v.iov_len;
-    return v.iov_base;
-}
-
 /* n lent bytes (at most those there are) are used up. */
 static void take_lent(struct rotor__stream *st, size_t n)
 {
@@ -66,16 +49,11 @@ int rotor__stream_keep_lent(struct rotor__stream *st)
     return 0;
 }
 
-void rotor__stream_return_scratch(struct rotor_loop *loop)
+void rotor__stream_keep_scratch(struct rotor_scope *m)
 {
-    struct rotor_scope *m = loop->scratch_user;
-
-    if (!m)
-        return;     /* nothing was lent, or its stream has ended */
-    loop->scratch_user = NULL;
     if (rotor__stream_keep_lent(m->kind_data) < 0) {
         rotor__stream_refresh(m);
-        rotor__drain(loop);
+        rotor__drain(m->loop);
     }
 }
 
@@ -246,7 +224,7 @@ struct evbuffer *rotor_stream_output(rotor_scope *s)
 /* Can n more bytes wait in obuf?  Only while the evbuffer is empty, and
  * never once the caller holds the evbuffer (bytes added there would
  * overtake those in obuf). */
-static bool fits_small(struct rotor__stream *st, size_t n)
+static inline bool fits_small(struct rotor__stream *st, size_t n)
 {
     return !st->out.handed && rotor__out_ev_len(st) == 0 &&
            n <= ROTOR__OBUF - st->out.olen;
@@ -254,7 +232,7 @@ static bool fits_small(struct rotor__stream *st, size_t n)
 
 /* Appends to the output: obuf when it fits, or the evbuffer.  0, or -1
  * when out of memory. */
-static int out_append(struct rotor__stream *st, const void *data, size_t n)
+static inline int out_append(struct rotor__stream *st, const void *data, size_t n)
 {
     if (fits_small(st, n)) {
         memcpy(st->out.obuf + st->out.olen, data, n);
@@ -267,17 +245,23 @@ static int out_append(struct rotor__stream *st, const void *data, size_t n)
     return 0;
 }
 
+static struct rotor__stream *refuse_failed(struct rotor__stream *st,
+                                           const char *caller)
+{
+    rotor__fail(rotor__stream_failure(st), "%s: the stream has failed: %s",
+                caller, rotor_strerror(st->io.err));
+    return NULL;
+}
+
 /* The stream of s if output can be added to it; NULL and the code in
  * rotor_last_code() if not. */
-static struct rotor__stream *writable(rotor_scope *s, const char *caller)
+static inline struct rotor__stream *writable(rotor_scope *s,
+                                             const char *caller)
 {
     struct rotor__stream *st = rotor__stream_get(s, caller);
 
-    if (st && rotor__stream_failed(st)) {
-        rotor__fail(rotor__stream_failure(st), "%s: the stream has failed: %s",
-                    caller, rotor_strerror(st->io.err));
-        return NULL;
-    }
+    if (st && rotor__stream_failed(st))
+        return refuse_failed(st, caller);
     return st;
 }
 
@@ -295,7 +279,7 @@ int rotor_stream_write(rotor_scope *s, const void *data, size_t n)
 }
 
 /* The bytes of iov[0..n), or a negative code. */
-static int iov_total(const struct iovec *iov, int n, size_t *total)
+static inline int iov_total(const struct iovec *iov, int n, size_t *total)
 {
     if (n < 0 || (n > 0 && !iov))
         return rotor__fail(ROTOR_EINVAL, "rotor_stream_writev: bad vector");

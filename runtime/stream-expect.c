@@ -116,20 +116,23 @@ static bool drained(struct rotor__stream *st,
     return true;
 }
 
-/* The output expectations: `flushed`, `drained`. */
+/* The output expectations: `drained`, then `flushed`.  `drained` is
+ * given once per crossing, `flushed` for as long as it holds: so drained
+ * goes first, and the check looks again for a `flushed` that holds too. */
 static bool evaluate_output(struct rotor__stream *st,
                             const struct rotor_state_info *info,
                             struct rotor_event *ev)
 {
     if (rotor__stream_failed(st))
         return false;
+    if (info->drain_high && drained(st, info)) {
+        *ev = ROTOR__EVENT(ROTOR_EV_DRAINED, NULL);
+        st->check.dirty = info->expect == ROTOR_EXPECT_FLUSH;
+        return true;
+    }
     if (info->expect == ROTOR_EXPECT_FLUSH &&
         rotor__out_len(st) <= info->expect_size) {
         *ev = ROTOR__EVENT(ROTOR_EV_FLUSHED, NULL);
-        return true;
-    }
-    if (info->drain_high && drained(st, info)) {
-        *ev = ROTOR__EVENT(ROTOR_EV_DRAINED, NULL);
         return true;
     }
     return false;

@@ -166,9 +166,18 @@ static inline bool rotor__stream_connecting(const struct rotor__stream *st)
 
 /* ---- stream.c ---------------------------------------------------------- */
 
+/* rotor__stream_get() when s has no stream yet, or is not a stream. */
+struct rotor__stream *rotor__stream_make(rotor_scope *s, const char *caller);
+
 /* The stream of s (created without a socket if needed), or NULL when s
  * is not a stream machine or memory ran out (rotor_last_code() says). */
-struct rotor__stream *rotor__stream_get(rotor_scope *s, const char *caller);
+static inline struct rotor__stream *rotor__stream_get(rotor_scope *s,
+                                                      const char *caller)
+{
+    if (s && s->type->kind == ROTOR_KIND_STREAM && s->kind_data)
+        return s->kind_data;
+    return rotor__stream_make(s, caller);
+}
 /* Sets rotor_last_code() for a call on s that is not a stream (NULL:
  * ROTOR_EINVAL; another kind: ROTOR_ENOTSUP) and returns the code. */
 int rotor__stream_refuse(rotor_scope *s, const char *caller);
@@ -177,15 +186,43 @@ int rotor__stream_failure(const struct rotor__stream *st);
 
 /* ---- stream-buffer.c --------------------------------------------------- */
 
-/* The first contiguous run of input, and its length (0: none). */
-const char *rotor__stream_first_extent(const struct rotor__stream *st,
-                                       size_t *len);
 /* Copies the lent bytes into the input evbuffer.  0, or -1 (out of
  * memory: the stream failed, the bytes are lost). */
 int rotor__stream_keep_lent(struct rotor__stream *st);
+/* The scratch buffer goes back while m holds lent bytes. */
+void rotor__stream_keep_scratch(struct rotor_scope *m);
+
 /* The readable callback is over: the stream the scratch buffer was lent
- * to keeps what it left in its evbuffer. */
-void rotor__stream_return_scratch(struct rotor_loop *loop);
+ * to (if any: it may have ended) keeps what it left in its evbuffer.
+ * Inline: after most reads the answer consumed every lent byte. */
+static inline void rotor__stream_return_scratch(struct rotor_loop *loop)
+{
+    struct rotor_scope *m = loop->scratch_user;
+
+    if (!m)
+        return;
+    loop->scratch_user = NULL;
+    if (((struct rotor__stream *)m->kind_data)->in.vlen)
+        rotor__stream_keep_scratch(m);
+}
+
+/* The first contiguous run of input, and its length (0: none). */
+static inline const char *
+rotor__stream_first_extent(const struct rotor__stream *st, size_t *len)
+{
+    struct evbuffer_iovec v;
+
+    if (st->in.vlen) {
+        *len = st->in.vlen;
+        return st->in.view;
+    }
+    if (evbuffer_peek(st->in.buf, -1, NULL, &v, 1) < 1) {
+        *len = 0;
+        return NULL;
+    }
+    *len = v.iov_len;
+    return v.iov_base;
+}
 /* Empties both buffers (obuf too); lent bytes are forgotten. */
 void rotor__stream_empty(struct rotor__stream *st);
 

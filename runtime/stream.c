@@ -83,7 +83,7 @@ static struct rotor__stream *stream_new(struct rotor_scope *m)
     return st;
 }
 
-struct rotor__stream *rotor__stream_get(rotor_scope *s, const char *caller)
+struct rotor__stream *rotor__stream_make(rotor_scope *s, const char *caller)
 {
     if (!s || s->type->kind != ROTOR_KIND_STREAM) {
         rotor__stream_refuse(s, caller);
