@@ -107,6 +107,17 @@ size_t rotor_stream_input_length(rotor_scope *s)
     return rotor__in_len(st);
 }
 
+size_t rotor_stream_output_length(rotor_scope *s)
+{
+    struct rotor__stream *st = rotor__stream_of(s);
+
+    if (!st) {
+        rotor__stream_refuse(s, "rotor_stream_output_length");
+        return 0;
+    }
+    return rotor__out_len(st);
+}
+
 const char *rotor_stream_peek(rotor_scope *s, size_t n)
 {
     struct rotor__stream *st = rotor__stream_of(s);

@@ -103,6 +103,10 @@ struct evbuffer *rotor_stream_output(rotor_scope *s);
 /* Bytes of input held. */
 size_t rotor_stream_input_length(rotor_scope *s);
 
+/* Bytes of output not yet taken by the kernel (to compare with the
+ * state's `drain` marks, or ROTOR_STREAM_HIGH_WATER). */
+size_t rotor_stream_output_length(rotor_scope *s);
+
 /* The first n bytes of input, made contiguous; NULL with ROTOR_EMSGSIZE
  * if fewer are held.  The pointer is good until input is taken, the next
  * call of rotor_stream_peek(), rotor_stream_extent() or
