@@ -612,6 +612,24 @@ START_TEST(limit_bounds_memory)
 }
 END_TEST
 
+/* Reads fd (made non-blocking) while the loop runs, until the probe's
+ * counter *seen moves or it reports an error or a timeout.  Returns the
+ * bytes read. */
+static size_t read_until(int fd, const int *seen)
+{
+    char buf[65536];
+    size_t got = 0;
+
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (*seen == 0 && plog.errors + plog.timeouts == 0) {
+        spin(1);
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return got;
+}
+
 START_TEST(flush_to_slow_reader)
 {
     int sv[2];
@@ -620,16 +638,10 @@ START_TEST(flush_to_slow_reader)
     socket_pair(sv);
     struct probe_seed seed = { .fd = sv[0], .write_bytes = want, .log = &plog };
     spawn_probe(&flush_probe_machine, &seed);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    while (plog.flushed == 0 && plog.errors == 0) {
-        spin(1);
-        ssize_t n = read(sv[1], buf, sizeof buf);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    got = read_until(sv[1], &plog.flushed);
+    ck_assert_str_eq(plog.text, "flushed");
     for (ssize_t n; (n = read(sv[1], buf, sizeof buf)) > 0;)
         got += (size_t)n;
-    ck_assert_str_eq(plog.text, "flushed");
     ck_assert_uint_eq(got, want);
     close(sv[1]);
 }
@@ -649,13 +661,7 @@ START_TEST(drained_after_slow_reader)
     spin(5);
     ck_assert_int_eq(plog.drained, 0);
     ck_assert_int_eq(plog.errors + plog.timeouts, 0);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    while (plog.drained == 0 && plog.errors + plog.timeouts == 0) {
-        spin(1);
-        ssize_t n = read(sv[1], buf, sizeof buf);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    got = read_until(sv[1], &plog.drained);
     ck_assert_str_eq(plog.text, "drained");
     ck_assert_uint_le(plog.drain_left, 4096);
     for (ssize_t n; (n = read(sv[1], buf, sizeof buf)) > 0;)
