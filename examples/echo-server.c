@@ -65,12 +65,6 @@ void echo_line(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
     self->echoed += rotor_stream_echo(s, n);
 }
 
-bool echo_backlogged(struct echo_conn *self, rotor_scope *s,
-                     const rotor_event *ev)
-{
-    return rotor_stream_output_length(s) > ROTOR_STREAM_HIGH_WATER;
-}
-
 void echo_rest(struct echo_conn *self, rotor_scope *s, const rotor_event *ev)
 {
     /* A last line without a newline is still the client's data. */

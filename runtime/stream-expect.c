@@ -221,10 +221,12 @@ static void remember(struct rotor__stream *st)
     st->check.seen_out = rotor__out_len(st);
 }
 
-/* Does the state wait for the output to shrink? */
-static bool watches_output(const struct rotor_state_info *info)
+/* Does the state wait for the output to shrink?  For `drain`, only once
+ * it was over the high mark: most answers never are. */
+static bool watches_output(const struct rotor__stream *st,
+                           const struct rotor_state_info *info)
 {
-    return info->expect == ROTOR_EXPECT_FLUSH || info->drain_high;
+    return info->expect == ROTOR_EXPECT_FLUSH || st->out.over_high;
 }
 
 void rotor__stream_send_output(struct rotor_scope *m)
@@ -241,7 +243,7 @@ void rotor__stream_send_output(struct rotor_scope *m)
     rotor__stream_update_interest(m);
     /* A write that failed (EPIPE: the peer is gone) stops reading too:
      * only a check can still tell the machine. */
-    if ((rotor__out_len(st) != before && watches_output(info)) ||
+    if ((rotor__out_len(st) != before && watches_output(st, info)) ||
         (rotor__stream_failed(st) && !failed))
         rotor__stream_queue_check(m);
 }
