@@ -227,11 +227,7 @@ void net_half_close(void *self, rotor_scope *s, const rotor_event *ev)
     struct telnet_client *c = telnet_net_context(s);
 
     c->net_shut = true;
-    rotor_stream_shutdown(s);
-    /* Work-around: the runtime under development half-closes only when
-     * it has output to send after the call; with none, do it here. */
-    if (evbuffer_get_length(rotor_stream_output(s)) == 0)
-        shutdown(rotor_stream_fd(s), SHUT_WR);
+    rotor_stream_shutdown(s);   /* once the output is sent, or now */
 }
 
 /* The terminal machine goes too, whatever state it is in. */
