@@ -35,9 +35,6 @@
 #include "telnet-client.h"
 #include "telnet-machines.h"
 
-/* Input above this much not yet sent to the server stops reading stdin. */
-#define NET_BACKLOG_MAX (256u * 1024u)
-
 static void say(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -230,11 +227,7 @@ void net_half_close(void *self, rotor_scope *s, const rotor_event *ev)
     struct telnet_client *c = telnet_net_context(s);
 
     c->net_shut = true;
-    rotor_stream_shutdown(s);
-    /* Work-around: the runtime under development half-closes only when
-     * it has output to send after the call; with none, do it here. */
-    if (evbuffer_get_length(rotor_stream_output(s)) == 0)
-        shutdown(rotor_stream_fd(s), SHUT_WR);
+    rotor_stream_shutdown(s);   /* once the output is sent, or now */
 }
 
 /* The terminal machine goes too, whatever state it is in. */
@@ -263,6 +256,14 @@ void net_failed(void *self, rotor_scope *s, const rotor_event *ev)
         rotor_strerror(rotor_event_error(ev)));
     c->status = 1;
     hang_up(c, s);
+}
+
+void net_resume_tty(void *self, rotor_scope *s, const rotor_event *ev)
+{
+    struct telnet_client *c = telnet_net_context(s);
+
+    if (rotor_alive(rotor_scope_loop(s), c->tty))
+        rotor_send(s, c->tty, telnet_tty_ev_resume, NULL);
 }
 
 void net_gone(void *self, rotor_scope *s, const rotor_event *ev)
@@ -302,7 +303,8 @@ bool tty_net_backlogged(void *self, rotor_scope *s, const rotor_event *ev)
 
     if (c->net_out)
         held += evbuffer_get_length(c->net_out);
-    return held > NET_BACKLOG_MAX;
+    /* The high mark of telnet_net's `drain`: its `drained` resumes us. */
+    return held > ROTOR_STREAM_HIGH_WATER;
 }
 
 void tty_forward(void *self, rotor_scope *s, const rotor_event *ev)

@@ -77,13 +77,14 @@ enum expect_kind { EXPECT_NONE, EXPECT_BYTES, EXPECT_UNTIL, EXPECT_LINE,
 #define WATCH_READABLE 1u
 #define WATCH_WRITABLE 2u
 
-enum attr_what { ATTR_TIMEOUT, ATTR_WATCH, ATTR_EXPECT };
+enum attr_what { ATTR_TIMEOUT, ATTR_WATCH, ATTR_EXPECT, ATTR_DRAIN };
 
 /* `timeout D;`, `watch W;` or `expect ...;` as written. */
 struct attr {
     enum attr_what   what;
     struct loc       loc;       /* of the keyword */
     struct ident     number;    /* timeout duration, expect size; text NULL: none */
+    struct ident     number2;   /* ATTR_DRAIN: LOW of `drain HIGH LOW;` */
     unsigned         watch;     /* ATTR_WATCH */
     enum expect_kind expect;    /* ATTR_EXPECT */
     const char      *delim;     /* EXPECT_UNTIL, decoded */
@@ -115,6 +116,9 @@ struct state {
     const char        *delim;
     size_t             delim_len;
     int                expect_from;     /* state whose `expect` applies, or -1 */
+    int                drain_from;      /* state whose `drain` applies, or -1 */
+    uint32_t           drain_high;      /* 0: the runtime's high-water mark */
+    uint32_t           drain_low;
 };
 
 struct machine {

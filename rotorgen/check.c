@@ -31,6 +31,7 @@ const struct builtin_event builtin_events[] = {
     { "resolved",     "ROTOR_EV_RESOLVED",     KINDS_ALL },
     { "spawn_failed", "ROTOR_EV_SPAWN_FAILED", KINDS_ALL },
     { "error",        "ROTOR_EV_ERROR",        KINDS_STREAM | KINDS_LISTENER },
+    { "drained",      "ROTOR_EV_DRAINED",      KINDS_STREAM },
 };
 const size_t nbuiltin_events = sizeof builtin_events / sizeof builtin_events[0];
 
@@ -128,6 +129,21 @@ static int builtin_index(const char *name)
     return -1;
 }
 
+/* The built-in event `name` means in m, or -1.  Names added after 0.1
+ * are reserved only in the machines that receive them, so that a machine
+ * that declared one as its own event (echo-raw's `drained`) compiles. */
+static int builtin_for(const struct machine *m, const char *name)
+{
+    static const char *const late[] = { "drained" };
+    int b = builtin_index(name);
+    if (b < 0 || builtin_events[b].kinds & (1u << m->kind))
+        return b;
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++)
+        if (!strcmp(name, late[i]))
+            return -1;
+    return b;
+}
+
 /* Reads the digits of text into *value, saturating above limit; returns
  * what follows the digits (a unit, or ""). */
 static const char *read_number(const char *text, uint64_t limit, uint64_t *value)
@@ -213,7 +229,7 @@ static void check_events(const struct machine *m, struct symtab *events)
 {
     for (size_t i = 0; i < m->nevents; i++) {
         const struct event_decl *ev = &m->events[i];
-        if (builtin_index(ev->name.text) >= 0) {
+        if (builtin_for(m, ev->name.text) >= 0) {
             diag_error(ev->name.loc, "'%s' is a built-in event; choose another name",
                        ev->name.text);
             continue;
@@ -234,7 +250,7 @@ static void resolve_event(const struct machine *m, const struct symtab *events,
                           struct transition *t)
 {
     const char *name = t->event.text;
-    int b = builtin_index(name);
+    int b = builtin_for(m, name);
     if (b >= 0) {
         t->event_code = b;
         if (!(builtin_events[b].kinds & (1u << m->kind)))
@@ -283,6 +299,7 @@ static void check_state_names(struct machine *m, struct symtab *states)
         struct state *st = &m->states[i];
         st->initial_child = -1;
         st->expect_from = -1;
+        st->drain_from = -1;
         if (is_reserved_state(st->name.text))
             diag_error(st->name.loc, "'%s' is a reserved target and cannot name a state",
                        st->name.text);
@@ -367,6 +384,11 @@ static void inherit_io(struct machine *m)
             continue;
         const struct state *up = &m->states[st->parent];
         st->watch |= up->watch;
+        if (st->drain_from < 0 && up->drain_from >= 0) {
+            st->drain_from = up->drain_from;
+            st->drain_high = up->drain_high;
+            st->drain_low = up->drain_low;
+        }
         if (st->expect == EXPECT_NONE && up->expect != EXPECT_NONE) {
             st->expect = up->expect;
             st->expect_size = up->expect_size;
@@ -420,22 +442,22 @@ static void resolve_timeout(struct state *st, const struct attr *a)
         st->timeout_ms = (uint32_t)(n * scale);
 }
 
-/* Converts an expectation's byte count; min is the least allowed. */
-static bool read_size(const struct attr *a, uint64_t min, uint32_t *out)
+/* Converts a byte count (`expect`, `drain`); min is the least allowed. */
+static bool read_size(const struct ident *num, uint64_t min, uint32_t *out)
 {
     uint64_t n;
-    const char *rest = read_number(a->number.text, UINT32_MAX, &n);
+    const char *rest = read_number(num->text, UINT32_MAX, &n);
     if (*rest) {
-        diag_error(a->number.loc, "'%s' is not a byte count", a->number.text);
+        diag_error(num->loc, "'%s' is not a byte count", num->text);
         return false;
     }
     if (n > UINT32_MAX) {
-        diag_error(a->number.loc, "the byte count '%s' is too large (the limit "
-                   "is 4294967295)", a->number.text);
+        diag_error(num->loc, "the byte count '%s' is too large (the limit "
+                   "is 4294967295)", num->text);
         return false;
     }
     if (n < min) {
-        diag_error(a->number.loc, "the byte count must be at least %u",
+        diag_error(num->loc, "the byte count must be at least %u",
                    (unsigned)min);
         return false;
     }
@@ -458,20 +480,40 @@ static void resolve_expect(struct state *st, const struct attr *a)
         return;
     uint64_t min = a->expect == EXPECT_FLUSH ? 0
                  : a->expect == EXPECT_UNTIL ? a->delim_len : 1;
-    read_size(a, min, &st->expect_size);
+    read_size(&a->number, min, &st->expect_size);
 }
 
-static void resolve_attrs(const struct machine *m, struct state *st)
+/* `drain LOW;` keeps the runtime's high mark (drain_high 0). */
+static void resolve_drain(struct state *st, const struct attr *a, int self)
 {
-    const struct attr *timeout = NULL, *expect = NULL;
+    bool both = a->number2.text != NULL;
+    if ((both && !read_size(&a->number, 1, &st->drain_high)) ||
+        !read_size(both ? &a->number2 : &a->number, 0, &st->drain_low))
+        return;
+    if (both && st->drain_low >= st->drain_high) {
+        diag_error(a->number2.loc, "the low mark of 'drain' (%lu) must be "
+                   "below its high mark (%lu)", (unsigned long)st->drain_low,
+                   (unsigned long)st->drain_high);
+        return;
+    }
+    st->drain_from = self;
+}
+
+static const char *const attr_nouns[] = {
+    [ATTR_TIMEOUT] = "a timeout", [ATTR_EXPECT] = "an expectation",
+    [ATTR_DRAIN] = "a drain",
+};
+
+static void resolve_attrs(const struct machine *m, struct state *st, int self)
+{
+    const struct attr *seen_by[ATTR_DRAIN + 1] = { NULL };
     for (size_t i = 0; i < st->nattrs; i++) {
         const struct attr *a = &st->attrs[i];
-        const struct attr **seen = a->what == ATTR_TIMEOUT ? &timeout
-                                 : a->what == ATTR_EXPECT ? &expect : NULL;
+        const struct attr **seen = a->what == ATTR_WATCH ? NULL
+                                                         : &seen_by[a->what];
         if (seen && *seen) {
             diag_error(a->loc, "state '%s' already has %s (at %lu:%lu)",
-                       st->name.text, a->what == ATTR_TIMEOUT ? "a timeout"
-                                                              : "an expectation",
+                       st->name.text, attr_nouns[a->what],
                        (*seen)->loc.line, (*seen)->loc.col);
             continue;
         }
@@ -485,8 +527,11 @@ static void resolve_attrs(const struct machine *m, struct state *st)
                            m->name.text, kind_names[m->kind]);
             st->watch |= a->watch;
         } else if (m->kind != KIND_STREAM) {
-            diag_error(a->loc, "'expect' needs a stream machine ('%s' is %s)",
+            diag_error(a->loc, "'%s' needs a stream machine ('%s' is %s)",
+                       a->what == ATTR_DRAIN ? "drain" : "expect",
                        m->name.text, kind_names[m->kind]);
+        } else if (a->what == ATTR_DRAIN) {
+            resolve_drain(st, a, self);
         } else {
             resolve_expect(st, a);
         }
@@ -639,7 +684,7 @@ static void check_machine(struct rsm_file *f, size_t index,
     check_state_names(m, &states);
     for (size_t i = 0; i < m->nstates; i++) {
         struct state *st = &m->states[i];
-        resolve_attrs(m, st);
+        resolve_attrs(m, st, (int)i);
         for (size_t j = 0; j < st->ntrans; j++) {
             resolve_event(m, &events, &st->trans[j]);
             resolve_future(m, &futures, &st->trans[j]);

@@ -168,6 +168,14 @@ static void state_table(struct emitter *e)
         } else {
             buf_puts(e->out, "        .delim = NULL, .delim_len = 0u,\n");
         }
+        if (st->drain_from >= 0) {
+            if (st->drain_high)
+                buf_printf(e->out, "        .drain_high = %luu,",
+                           (unsigned long)st->drain_high);
+            else
+                buf_puts(e->out, "        .drain_high = ROTOR_STREAM_HIGH_WATER,");
+            buf_printf(e->out, " .drain_low = %luu,\n", (unsigned long)st->drain_low);
+        }
         buf_puts(e->out, "    },\n");
     }
 }

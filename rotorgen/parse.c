@@ -13,7 +13,7 @@
  *               ( '->' ID )? ';'
  *             | 'entry' '/' ids ';' | 'exit' '/' ids ';'
  *             | 'timeout' NUMBER ';' | 'watch' ( 'readable' | 'writable' ) ';'
- *             | 'expect' expectation ';' | state
+ *             | 'expect' expectation ';' | 'drain' NUMBER NUMBER? ';' | state
  *   ids      := ID ( ',' ID )*
  *
  * After a syntax error it skips to the end of the item (the next `;`, or
@@ -234,6 +234,19 @@ static bool parse_watch(struct parser *p, struct state *st)
     return need_semi(p);
 }
 
+/* `drain LOW;` or `drain HIGH LOW;` */
+static bool parse_drain(struct parser *p, struct state *st)
+{
+    struct attr *a = VEC_PUSH(st->attrs, st->nattrs, st->attrs_cap);
+    a->what = ATTR_DRAIN;
+    a->loc = advance(p)->loc;
+    if (!parse_number(p, "a byte count", &a->number))
+        return false;
+    if (is(p, TOK_NUMBER) && !parse_number(p, "a byte count", &a->number2))
+        return false;
+    return need_semi(p);
+}
+
 /* expectation := 'bytes' N | 'until' STRING 'max' N | 'line' 'max' N
  *              | 'flush' N? | 'sleep' */
 static bool parse_expect(struct parser *p, struct state *st)
@@ -295,6 +308,8 @@ static bool parse_state_item(struct parser *p, struct machine *m, int self,
         return parse_watch(p, st);
     if (is_word(p, "expect"))
         return parse_expect(p, st);
+    if (is_word(p, "drain"))
+        return parse_drain(p, st);
     if (is_word(p, "state") || is_word(p, "initial") || is_word(p, "final"))
         return parse_state(p, m, self, depth + 1);
     syntax_error(p, "a state item (on, entry, exit, timeout, watch, expect, "

@@ -8,8 +8,8 @@
  *                  in the same state (it can never fire)
  *   -Wunreachable  a state that no path from the initial state enters
  *   -Wdead-end     a leaf state nothing leaves, not marked `final`
- *   -Wunhandled    a built-in event that a state's timeout, watch or
- *                  expectation produces but no transition handles
+ *   -Wunhandled    a built-in event that a state's timeout, watch,
+ *                  expectation or drain produces but no transition handles
  *
  * Every pass is linear in the size of the machine (times the nesting
  * depth, at most 16), so huge machines stay fast.
@@ -191,8 +191,9 @@ static void need_handler(const struct machine *m, const uint32_t *own, size_t s,
         const struct state *leaf = &m->states[l];
         if (leaf->nchildren || !leaf->reachable)
             continue;
-        if (a->what == ATTR_EXPECT && leaf->expect_from != (int)s)
-            continue;       /* a nearer `expect` replaces this one */
+        if ((a->what == ATTR_EXPECT && leaf->expect_from != (int)s) ||
+            (a->what == ATTR_DRAIN && leaf->drain_from != (int)s))
+            continue;       /* a nearer `expect` or `drain` replaces this one */
         if (handled_on_path(m, own, (int)l) & (1u << b))
             continue;
         if (l == s)
@@ -234,6 +235,8 @@ static void warn_unhandled(const struct machine *m)
             for (size_t k = 0; k < 3 && expect_events[st->expect][k]; k++)
                 need_handler(m, own, i, a, expect_events[st->expect][k],
                              "expectation");
+        if ((a = find_attr(st, ATTR_DRAIN, 0)) != NULL && st->drain_from == (int)i)
+            need_handler(m, own, i, a, "drained", "drain");
     }
 }
 

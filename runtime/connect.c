@@ -65,7 +65,7 @@ static int try_next(struct rotor_scope *m, struct rotor__connect *c, int err)
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
             errno == EINPROGRESS) {
             rotor__stream_set_fd(m, fd);
-            st->connecting = true;
+            st->io.link = ROTOR__LINK_CONNECTING;
             return 0;
         }
         err = errno;
@@ -74,24 +74,12 @@ static int try_next(struct rotor_scope *m, struct rotor__connect *c, int err)
     return err ? err : EHOSTUNREACH;
 }
 
-static void drop_socket(struct rotor__stream *st)
-{
-    if (st->reading)
-        event_del(&st->rev);
-    if (st->writing)
-        event_del(&st->wev);
-    st->reading = st->writing = false;
-    if (st->fd >= 0)
-        close(st->fd);
-    st->fd = -1;
-}
-
 void rotor__stream_connect_failed(struct rotor_scope *m, int err)
 {
     struct rotor__stream *st = m->kind_data;
     struct rotor__connect *c = st->connect;
 
-    drop_socket(st);
+    rotor__stream_close_fd(st);
     if (c && try_next(m, c, err) == 0) {
         rotor__stream_refresh(m);
         return;
@@ -100,14 +88,12 @@ void rotor__stream_connect_failed(struct rotor_scope *m, int err)
         schedule_retry(m, c);
         return;
     }
-    st->connecting = false;
     rotor__stream_fail(m, err);
 }
 
 /* Both paths (numeric, resolved) end here with an address list. */
 static void start(struct rotor_scope *m, struct rotor__connect *c)
 {
-    struct rotor__stream *st = m->kind_data;
     int err;
 
     c->next = c->list;
@@ -118,7 +104,6 @@ static void start(struct rotor_scope *m, struct rotor__connect *c)
         return;
     }
     if (err) {
-        st->connecting = false;
         rotor__stream_fail(m, err);
         return;
     }
@@ -149,8 +134,6 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         c->attempts++;
         schedule_retry(m, c);
     } else if (result != 0 || !res) {
-        struct rotor__stream *st = m->kind_data;
-        st->connecting = false;
         rotor__stream_fail(m, ROTOR_ERESOLVE);
     } else {
         c->list = res;
@@ -198,7 +181,8 @@ static int resolve(struct rotor_scope *m, struct rotor__connect *c,
     struct evdns_base *dns = loop_dns(m->loop);
 
     if (!dns)
-        return rotor__error("rotor_stream_connect: cannot start evdns");
+        return rotor__fail(ROTOR_EIO, "rotor_stream_connect: cannot start "
+                           "evdns");
     hints_for_stream(&hints, EVUTIL_AI_ADDRCONFIG);
     /* NULL when the callback has run already (an answer from
      * /etc/hosts, or an immediate failure). */
@@ -247,13 +231,12 @@ static void schedule_retry(struct rotor_scope *m, struct rotor__connect *c)
     struct rotor__stream *st = m->kind_data;
     struct timeval tv = { c->delay_ms / 1000, (c->delay_ms % 1000) * 1000 };
 
-    drop_socket(st);
+    rotor__stream_close_fd(st);
     if (c->list)
         evutil_freeaddrinfo(c->list);   /* names may change meanwhile */
     c->list = c->next = NULL;
-    st->connecting = true;
+    st->io.link = ROTOR__LINK_CONNECTING;
     if (event_add(&c->retry, &tv) < 0) {
-        st->connecting = false;
         rotor__stream_fail(m, ENOMEM);
         return;
     }
@@ -261,52 +244,67 @@ static void schedule_retry(struct rotor_scope *m, struct rotor__connect *c)
     c->delay_ms = c->delay_ms > c->max_ms / 2 ? c->max_ms : c->delay_ms * 2;
 }
 
-static struct rotor__connect *connect_new(rotor_scope *s,
-                                          struct rotor__stream *st)
+/* The connection state for s, or NULL (rotor_last_code() says why). */
+static struct rotor__connect *connect_new(rotor_scope *s, const char *caller,
+                                          const char *host, const char *port)
 {
-    if (st->fd >= 0 || st->connect) {
-        rotor__error("rotor_stream_connect: %s is connected already",
-                     s->type->name);
+    struct rotor__stream *st = rotor__stream_get(s, caller);
+
+    if (!st)
+        return NULL;
+    if (!host || !port) {
+        rotor__fail(ROTOR_EINVAL, "%s: no %s", caller, host ? "port" : "host");
+        return NULL;
+    }
+    if (st->io.fd >= 0 || st->connect) {
+        rotor__fail(ROTOR_EEXIST, "%s: %s is connected already", caller,
+                    s->type->name);
         return NULL;
     }
     struct rotor__connect *c = rotor__calloc(1, sizeof *c);
     if (!c) {
-        rotor__error("rotor_stream_connect: out of memory");
+        rotor__fail(ROTOR_ENOMEM, "%s: out of memory", caller);
         return NULL;
     }
     c->loop = s->loop;
     c->ref = s->ref;
     evtimer_assign(&c->retry, s->loop->base, on_retry, c);
     st->connect = c;
-    st->connecting = true;
-    st->failed = st->error_told = false;
+    st->io.link = ROTOR__LINK_CONNECTING;
+    st->io.told = ROTOR__LINK_NONE;
     return c;
+}
+
+/* Undoes connect_new() when the attempt cannot even start. */
+static int connect_abandon(rotor_scope *s, struct rotor__connect *c, int code)
+{
+    struct rotor__stream *st = s->kind_data;
+
+    st->connect = NULL;
+    st->io.link = ROTOR__LINK_NONE;
+    connect_free(c);
+    return code;
 }
 
 int rotor_stream_connect_retry(rotor_scope *s, const char *host,
                                const char *port, uint32_t first_ms,
                                uint32_t max_ms)
 {
-    struct rotor__stream *st = rotor__stream_get(s);
+    static const char caller[] = "rotor_stream_connect_retry";
 
-    if (!st)
-        return rotor__error("rotor_stream_connect_retry: not a stream machine");
     if (first_ms == 0 || max_ms < first_ms)
-        return rotor__error("rotor_stream_connect_retry: bad delays %u, %u",
-                            (unsigned)first_ms, (unsigned)max_ms);
-    struct rotor__connect *c = connect_new(s, st);
+        return rotor__fail(ROTOR_EINVAL, "%s: bad delays %u, %u", caller,
+                           (unsigned)first_ms, (unsigned)max_ms);
+    struct rotor__connect *c = connect_new(s, caller, host, port);
     if (!c)
-        return -1;
+        return rotor_last_code();
     c->host = rotor__strdup(host);
     c->port = rotor__strdup(port);
     c->delay_ms = first_ms;
     c->max_ms = max_ms;
-    if (!c->host || !c->port) {
-        st->connect = NULL;
-        st->connecting = false;
-        connect_free(c);
-        return rotor__error("rotor_stream_connect_retry: out of memory");
-    }
+    if (!c->host || !c->port)
+        return connect_abandon(s, c, rotor__fail(ROTOR_ENOMEM,
+                                                 "%s: out of memory", caller));
     if (attempt(s, c, host, port) < 0)
         schedule_retry(s, c);
     return 0;
@@ -314,34 +312,24 @@ int rotor_stream_connect_retry(rotor_scope *s, const char *host,
 
 unsigned rotor_stream_connect_attempts(rotor_scope *s)
 {
-    struct rotor__stream *st = rotor__stream_get(s);
+    struct rotor__stream *st = rotor__stream_of(s);
 
-    return st && st->connect ? st->connect->attempts : 0;
+    if (!st) {
+        rotor__stream_refuse(s, "rotor_stream_connect_attempts");
+        return 0;
+    }
+    return st->connect ? st->connect->attempts : 0;
 }
 
 int rotor_stream_connect(rotor_scope *s, const char *host, const char *port)
 {
-    struct rotor__stream *st = rotor__stream_get(s);
-    struct evutil_addrinfo hints, *list = NULL;
+    struct rotor__connect *c = connect_new(s, "rotor_stream_connect", host,
+                                           port);
 
-    if (!st)
-        return rotor__error("rotor_stream_connect: not a stream machine");
-    struct rotor__connect *c = connect_new(s, st);
     if (!c)
-        return -1;
-    hints_for_stream(&hints, EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV);
-    if (evutil_getaddrinfo(host, port, &hints, &list) == 0) {
-        c->list = list;
-        start(s, c);
-        return 0;
-    }
-    if (resolve(s, c, host, port) < 0) {
-        st->connect = NULL;
-        st->connecting = false;
-        connect_free(c);
-        return -1;
-    }
-    return 0;
+        return rotor_last_code();
+    int r = attempt(s, c, host, port);
+    return r < 0 ? connect_abandon(s, c, r) : 0;
 }
 
 void rotor__stream_cancel_connect(struct rotor_scope *m)

@@ -29,10 +29,18 @@ struct rotor__listener {
     unsigned long accepted, pauses;
 };
 
-static struct rotor__listener *listener_of(rotor_scope *s)
+/* The listener of s, or NULL with rotor_last_code() set. */
+static struct rotor__listener *listener_of(rotor_scope *s, const char *caller)
 {
-    if (!s || s->type->kind != ROTOR_KIND_LISTENER)
+    if (!s) {
+        rotor__fail(ROTOR_EINVAL, "%s: no machine", caller);
         return NULL;
+    }
+    if (s->type->kind != ROTOR_KIND_LISTENER) {
+        rotor__fail(ROTOR_ENOTSUP, "%s: %s is not a listener machine",
+                    caller, s->type->name);
+        return NULL;
+    }
     return s->kind_data;
 }
 
@@ -112,7 +120,7 @@ static int listener_adopt(struct rotor_scope *m, int fd)
     struct rotor__listener *l = rotor__calloc(1, sizeof *l);
 
     if (!l)
-        return rotor__error("%s: out of memory", m->type->name);
+        return rotor__fail(ROTOR_ENOMEM, "%s: out of memory", m->type->name);
     evutil_make_socket_nonblocking(fd);
     /* backlog 0: the socket listens already.  Created disabled, so that
      * a failure to watch it is seen; not LEV_OPT_CLOSE_ON_FREE, so that
@@ -126,8 +134,8 @@ static int listener_adopt(struct rotor_scope *m, int fd)
     }
     if (!l->lev) {
         rotor__free(l);
-        return rotor__error("%s: cannot listen on descriptor %d",
-                            m->type->name, fd);
+        return rotor__fail(ROTOR_EIO, "%s: cannot listen on descriptor %d",
+                           m->type->name, fd);
     }
     evconnlistener_set_error_cb(l->lev, on_accept_error);
     evtimer_assign(&l->pause, m->loop->base, on_pause_over, m);
@@ -164,11 +172,18 @@ rotor_ref rotor_listen(struct rotor_loop *loop,
                        const struct rotor_machine_type *listener,
                        int fd, void *seed)
 {
-    if (!listener || listener->kind != ROTOR_KIND_LISTENER ||
-        !listener->spawns) {
-        close(fd);
-        rotor__error("rotor_listen: %s is not a listener machine",
-                     listener ? listener->name : "(null)");
+    int code = 0;
+
+    if (!loop || !listener || fd < 0)
+        code = rotor__fail(ROTOR_EINVAL, "rotor_listen: %s",
+                           !loop ? "no loop" : !listener ? "no machine type"
+                                                         : "bad descriptor");
+    else if (listener->kind != ROTOR_KIND_LISTENER || !listener->spawns)
+        code = rotor__fail(ROTOR_ENOTSUP, "rotor_listen: %s is not a "
+                           "listener machine", listener->name);
+    if (code < 0) {
+        if (fd >= 0)
+            close(fd);
         return ROTOR_REF_NONE;
     }
     return rotor__spawn_adopting(loop, listener, fd, seed);
@@ -176,12 +191,12 @@ rotor_ref rotor_listen(struct rotor_loop *loop,
 
 unsigned long rotor_listener_accepted(rotor_scope *s)
 {
-    struct rotor__listener *l = listener_of(s);
+    struct rotor__listener *l = listener_of(s, "rotor_listener_accepted");
     return l ? l->accepted : 0;
 }
 
 unsigned long rotor_listener_pauses(rotor_scope *s)
 {
-    struct rotor__listener *l = listener_of(s);
+    struct rotor__listener *l = listener_of(s, "rotor_listener_pauses");
     return l ? l->pauses : 0;
 }

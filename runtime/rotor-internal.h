@@ -148,7 +148,7 @@ struct rotor_loop {
     struct rotor__queue     queue;
     struct rotor__tmo_cache tmo;
     struct rotor_scope     *current;  /* whose user code runs, or NULL */
-    char                   *scratch;  /* one read of input (stream.c) */
+    char                   *scratch;  /* one read of input (stream-io.c) */
     struct rotor_scope     *scratch_user; /* the stream it is lent to */
     struct evdns_base      *dns;      /* made by the first connect by name */
     unsigned                dns_detached; /* cancelled lookups not yet freed */

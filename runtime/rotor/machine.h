@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define ROTOR_MACHINE_ABI 2u
+#define ROTOR_MACHINE_ABI 3u
 
 /* The running machine as seen by its actions (opaque). */
 typedef struct rotor_scope rotor_scope;
@@ -41,6 +41,8 @@ enum rotor_event_kind {
     ROTOR_EV_RESOLVED,
     ROTOR_EV_SPAWN_FAILED,
     ROTOR_EV_ERROR,
+    ROTOR_EV_DRAINED,       /* output went from above drain_high to at
+                               or below drain_low (stream machines) */
     ROTOR_EV_BUILTIN_COUNT, /* first unused built-in number */
     ROTOR_EV_USER = 64
 };
@@ -109,6 +111,10 @@ struct rotor_state_info {
     size_t      expect_size;
     const char *delim;        /* ROTOR_EXPECT_UNTIL */
     size_t      delim_len;
+    /* `drain HIGH LOW;` (stream machines): `drained` once pending output
+     * that was above drain_high is at or below drain_low.  0: none. */
+    size_t      drain_high;
+    size_t      drain_low;
 };
 
 typedef void rotor_hook_fn(void *self, rotor_scope *s, const rotor_event *ev);

@@ -15,6 +15,8 @@ struct probe_log {
     size_t len;
     int    inputs, limits, eofs, errors, flushed, timeouts, connected;
     int    last_errno;
+    int    drained;
+    size_t drain_left;      /* output pending at the last `drained` */
     unsigned attempts[4];   /* connection attempts at each `connected` */
     char   data[65536];     /* the input bytes taken, concatenated */
     size_t data_len;

@@ -962,7 +962,7 @@ START_TEST(writev_all_or_nothing)
     ck_assert_int_eq(write(sv[1], "go\n", 3), 3);
     ck_assert_int_eq(rotor_loop_run(loop), 0);
     ck_assert_int_eq(atomic_load(&hk_failed) - failed, 1);
-    ck_assert_int_eq(writev_result, -1);
+    ck_assert_int_eq(writev_result, ROTOR_ENOMEM);
     ck_assert_int_eq(read(sv[1], back, sizeof back), 3);
     ck_assert(memcmp(back, "ok\n", 3) == 0);
     close(sv[1]);

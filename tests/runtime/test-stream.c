@@ -250,7 +250,7 @@ void gather_answer(struct probe *self, rotor_scope *s, const rotor_event *ev)
     ck_assert_int_eq(rotor_stream_writev(s, v, rec[0] == 'B' ? 4 : 3), 0);
     /* Lengths whose sum wraps around are refused, with nothing written. */
     struct iovec wrap[2] = { { rec, SIZE_MAX / 2 + 1 }, { rec, SIZE_MAX / 2 + 1 } };
-    ck_assert_int_eq(rotor_stream_writev(s, wrap, 2), -1);
+    ck_assert_int_eq(rotor_stream_writev(s, wrap, 2), ROTOR_EMSGSIZE);
     probe_note(self, "input", (long)want);
 }
 
@@ -300,6 +300,13 @@ void note_flushed(struct probe *self, rotor_scope *s, const rotor_event *ev)
 {
     self->log->flushed++;
     probe_note(self, "flushed", -1);
+}
+
+void note_drained(struct probe *self, rotor_scope *s, const rotor_event *ev)
+{
+    self->log->drained++;
+    self->log->drain_left = evbuffer_get_length(rotor_stream_output(s));
+    probe_note(self, "drained", -1);
 }
 
 void note_timeout(struct probe *self, rotor_scope *s, const rotor_event *ev)
@@ -605,6 +612,24 @@ START_TEST(limit_bounds_memory)
 }
 END_TEST
 
+/* Reads fd (made non-blocking) while the loop runs, until the probe's
+ * counter *seen moves or it reports an error or a timeout.  Returns the
+ * bytes read. */
+static size_t read_until(int fd, const int *seen)
+{
+    char buf[65536];
+    size_t got = 0;
+
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (*seen == 0 && plog.errors + plog.timeouts == 0) {
+        spin(1);
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return got;
+}
+
 START_TEST(flush_to_slow_reader)
 {
     int sv[2];
@@ -613,18 +638,62 @@ START_TEST(flush_to_slow_reader)
     socket_pair(sv);
     struct probe_seed seed = { .fd = sv[0], .write_bytes = want, .log = &plog };
     spawn_probe(&flush_probe_machine, &seed);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    while (plog.flushed == 0 && plog.errors == 0) {
-        spin(1);
-        ssize_t n = read(sv[1], buf, sizeof buf);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    got = read_until(sv[1], &plog.flushed);
+    ck_assert_str_eq(plog.text, "flushed");
     for (ssize_t n; (n = read(sv[1], buf, sizeof buf)) > 0;)
         got += (size_t)n;
-    ck_assert_str_eq(plog.text, "flushed");
     ck_assert_uint_eq(got, want);
     close(sv[1]);
+}
+END_TEST
+
+/* 4 MiB cannot fit in a socket pair's buffers: until the reader reads,
+ * the output stays far above the high-water mark and `drained` cannot
+ * come; once it reads, `drained` comes once, with at most 4 KiB left. */
+START_TEST(drained_after_slow_reader)
+{
+    int sv[2];
+    char buf[65536];
+    size_t got = 0, want = 4u << 20;
+    socket_pair(sv);
+    struct probe_seed seed = { .fd = sv[0], .write_bytes = want, .log = &plog };
+    spawn_probe(&drain_probe_machine, &seed);
+    spin(5);
+    ck_assert_int_eq(plog.drained, 0);
+    ck_assert_int_eq(plog.errors + plog.timeouts, 0);
+    got = read_until(sv[1], &plog.drained);
+    ck_assert_str_eq(plog.text, "drained");
+    ck_assert_uint_le(plog.drain_left, 4096);
+    for (ssize_t n; (n = read(sv[1], buf, sizeof buf)) > 0;)
+        got += (size_t)n;
+    ck_assert_uint_eq(got, want);
+    close(sv[1]);
+}
+END_TEST
+
+/* Over the state's own high mark (even though the kernel takes it all at
+ * once): `drained`, then `flushed`.  Under it: `flushed` alone. */
+START_TEST(drained_then_flushed)
+{
+    static const size_t sizes[] = { 2000, 1001, 1000, 100 };
+    static const char *const logs[] = {
+        "drained flushed", "drained flushed", "flushed", "flushed",
+    };
+    char buf[4096];
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int sv[2];
+        socket_pair(sv);
+        memset(&plog, 0, sizeof plog);
+        struct probe_seed seed = { .fd = sv[0], .write_bytes = sizes[i],
+                                   .log = &plog };
+        spawn_probe(&drain_flush_probe_machine, &seed);
+        ck_assert_int_eq(rotor_loop_run(loop), 0);
+        ck_assert_msg(!strcmp(plog.text, logs[i]), "%zu bytes: %s", sizes[i],
+                      plog.text);
+        ck_assert_int_eq(read(sv[1], buf, sizeof buf), (ssize_t)sizes[i]);
+        close(sv[1]);
+    }
 }
 END_TEST
 
@@ -1084,6 +1153,8 @@ static Suite *stream_suite(void)
     tcase_add_test(t, line_limit);
     tcase_add_test(t, limit_bounds_memory);
     tcase_add_test(t, flush_to_slow_reader);
+    tcase_add_test(t, drained_after_slow_reader);
+    tcase_add_test(t, drained_then_flushed);
     tcase_add_test(t, half_close_flushes_answer);
     tcase_add_test(t, half_close_with_nothing_to_send);
     tcase_add_test(t, regular_file_input);

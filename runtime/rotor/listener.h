@@ -1,0 +1,68 @@
+/*
+ * listener.h: listener machines and the sockets they listen on.
+ * Included by <rotor/rotor.h> and <rotor/stream.h>.
+ *
+ * A listener machine (`listener; spawns M;` in .rsm) owns a bound and
+ * listening socket.  Each connection it accepts is spawned as a machine
+ * of type M, with the socket attached (a stream M) or watched (a raw M),
+ * and the listener then gets `accepted` (rotor_event_data() is a pointer
+ * to the child's rotor_ref).  When the machine table is full the new
+ * socket is closed and the listener gets `spawn_failed`; when accept()
+ * runs out of descriptors the listener stops accepting for a while
+ * instead of spinning, and resumes by itself.  rotor_listen_socket()
+ * makes the socket, one per loop when several loops share a port.
+ *
+ * Errors follow <rotor/error.h>.
+ */
+#ifndef ROTOR_LISTENER_H
+#define ROTOR_LISTENER_H
+
+#include <rotor/machine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rotor_loop;
+struct rotor_ref;
+
+/* rotor_listen_socket() flags. */
+#define ROTOR_LISTEN_REUSEPORT 0x1  /* SO_REUSEPORT: several sockets (one
+                                       per loop, per thread) share the
+                                       port; the kernel spreads clients */
+
+/* Opens a non-blocking, close-on-exec TCP socket listening on host:port
+ * (numeric port; "0" picks a free one, see rotor_socket_port()), with
+ * SO_REUSEADDR and, as flags ask, SO_REUSEPORT.  host NULL: all
+ * addresses.  Returns the descriptor, or a negative value when no socket
+ * could be made (rotor_last_code() and rotor_last_error() say why). */
+int rotor_listen_socket(const char *host, const char *port, int flags);
+
+/* The local port a socket is bound to, or a negative value (not an IP
+ * socket, or not a socket: rotor_last_code() says). */
+int rotor_socket_port(int fd);
+
+/* Starts a listener machine of type `listener` on fd, a bound and
+ * listening socket, which it owns from then on (also when this fails:
+ * the socket is closed).  seed goes to the listener's `create`.
+ * Returns the listener's reference; on failure one that rotor_ref_valid()
+ * refuses, with rotor_last_code(): ROTOR_EINVAL (loop or listener NULL,
+ * fd < 0), ROTOR_ENOTSUP (not a listener type, or no `spawns`),
+ * ROTOR_ENOSPC, ROTOR_ENOMEM or ROTOR_EIO (the socket cannot be watched),
+ * or the codes of rotor_spawn(). */
+struct rotor_ref rotor_listen(struct rotor_loop *loop,
+                              const struct rotor_machine_type *listener,
+                              int fd, void *seed);
+
+/* Connections accepted so far by the listener machine s, and times
+ * accepting was paused for lack of descriptors.  0 for a machine that is
+ * not a listener (rotor_last_code(): ROTOR_EINVAL for NULL, ROTOR_ENOTSUP
+ * for another kind). */
+unsigned long rotor_listener_accepted(rotor_scope *s);
+unsigned long rotor_listener_pauses(rotor_scope *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROTOR_LISTENER_H */
