@@ -31,6 +31,7 @@ const struct builtin_event builtin_events[] = {
     { "resolved",     "ROTOR_EV_RESOLVED",     KINDS_ALL },
     { "spawn_failed", "ROTOR_EV_SPAWN_FAILED", KINDS_ALL },
     { "error",        "ROTOR_EV_ERROR",        KINDS_STREAM | KINDS_LISTENER },
+    { "completed",    "ROTOR_EV_COMPLETED",    KINDS_ALL },
 };
 const size_t nbuiltin_events = sizeof builtin_events / sizeof builtin_events[0];
 
