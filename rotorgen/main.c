@@ -315,7 +315,7 @@ static bool generate(const struct options *o, const struct rsm_file *file)
     struct output outs[4] = { { o->c_path, NULL, { 0 } },
                               { o->h_path, NULL, { 0 } } };
     size_t n = 2;
-    struct emit_options eo = { PACKAGE_VERSION, o->input, o->c_path, o->h_path,
+    struct emit_options eo = { PACKAGE_VERSION, o->input, o->h_path,
                                !o->no_lines };
     emit_c(file, &eo, &outs[0].text, &outs[1].text);
     if (o->dot_path) {
