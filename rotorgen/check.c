@@ -135,9 +135,8 @@ static const char *read_number(const char *text, uint64_t limit, uint64_t *value
 {
     uint64_t v = 0;
     for (; *text >= '0' && *text <= '9'; text++) {
-        v = v * 10 + (uint64_t)(*text - '0');
-        if (v > limit)
-            v = limit + 1;
+        uint64_t digit = (uint64_t)(*text - '0');
+        v = v > limit || v > (limit - digit) / 10 ? limit + 1 : v * 10 + digit;
     }
     *value = v;
     return text;
@@ -883,14 +882,16 @@ static void check_region_expects(struct machine *m)
             if (!m->states[s].region)
                 continue;
             int p = m->states[s].parent;
-            if (carrier[p] < 0)
+            if (carrier[p] == -1)
                 carrier[p] = s;
-            else if (carrier[p] != s)
+            else if (carrier[p] >= 0 && carrier[p] != s) {
                 diag_error(a->loc, "regions '%s' and '%s' of parallel state '%s' "
                            "both carry 'expect': a stream reads one way at a time, "
                            "so only one region of a parallel state may",
                            m->states[carrier[p]].name.text, m->states[s].name.text,
                            m->states[p].name.text);
+                carrier[p] = -2;        /* said once per parallel state */
+            }
         }
     }
 }
