@@ -128,7 +128,9 @@ struct state {
     struct attr       *attrs;
     size_t             nattrs, attrs_cap;
     /* resolved */
-    int                initial_child;   /* composite: its initial substate; leaf: -1 */
+    int                initial_child;   /* composite: its initial substate;
+                                           parallel: its first region; leaf
+                                           and pseudostate: -1 */
     int                nchildren;
     int                leaf;            /* the leaf entered with it (itself, or
                                            down the initial substates) */
@@ -150,15 +152,19 @@ struct state {
     /* A choice's branches are its trans[]: event.text NULL, guard (none on
      * the last, `else`, whose is_else is true), actions, target. */
     /* resolved */
-    int                history_target;  /* STATE_HISTORY: the default state (the
+    int                history_target;  /* STATE_HISTORY: where it leads before
+                                           its composite was ever left: the
                                            DEFAULT written, else the parent's
-                                           initial child); -1 otherwise */
+                                           initial child, or for a parallel
+                                           parent the parent itself (all
+                                           regions); -1 otherwise */
     int               *defer_events;    /* own `defer`s as event slots: a
                                            built-in's index, or nbuiltin_events
                                            + a user event's index; no repeats */
     size_t             ndefer_events;
-    bool               can_complete;    /* composite with a final child, or a
-                                           parallel whose regions all can */
+    bool               can_complete;    /* composite with a final direct child,
+                                           or a parallel whose every region is
+                                           final or can complete */
     bool               region;          /* a direct child of a STATE_PARALLEL */
 };
 
@@ -184,6 +190,9 @@ struct machine {
     bool               has_choice;    /* any STATE_CHOICE */
     bool               has_defer;     /* any `defer` */
     bool               has_completion;/* any `on completed` */
+    /* In a stream machine at most one region of a parallel state carries
+     * `expect` (checked): leaves inherit `expect` as before, and the
+     * stream expects what the active leaf of that region says. */
     bool               has_named_timeouts;
     const char       **tags;          /* "struct T" the header must declare */
     size_t             ntags, tags_cap;
