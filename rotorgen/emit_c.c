@@ -32,15 +32,9 @@ _Static_assert((int)EXPECT_NONE == (int)ROTOR_EXPECT_NONE &&
 _Static_assert(WATCH_READABLE == ROTOR_WATCH_READABLE &&
                WATCH_WRITABLE == ROTOR_WATCH_WRITABLE, "watch bits");
 
+#include "emit_c.h"
 #include "rotorgen/template.inc"
 
-struct emitter {
-    const struct rsm_file     *file;
-    const struct emit_options *opt;
-    struct buf                *out;
-    const struct machine      *m;          /* inside "%% machine {" */
-    size_t                     machine;
-};
 
 /* ---- small writers ----------------------------------------------------- */
 
@@ -84,12 +78,12 @@ static void line_directive(struct emitter *e, unsigned long line, const char *pa
  * place in the .rsm (the name of the function called, or the machine)
  * and depends on nothing else.  The glue after a call is counted from
  * there. */
-static void line_to_rsm(struct emitter *e, struct loc at)
+void line_to_rsm(struct emitter *e, struct loc at)
 {
     line_directive(e, at.line, e->opt->input);
 }
 
-static void indent(struct emitter *e, int depth)
+void indent(struct emitter *e, int depth)
 {
     buf_printf(e->out, "%*s", depth * 4, "");
 }
@@ -102,7 +96,7 @@ static void call_action(struct emitter *e, int depth, struct ident fn)
     buf_printf(e->out, "%s(self, s, ev);\n", fn.text);
 }
 
-static void call_actions(struct emitter *e, int depth,
+void call_actions(struct emitter *e, int depth,
                          const struct ident_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
@@ -244,7 +238,7 @@ static void enter_body(struct emitter *e)
                m->states[m->initial_leaf].name.text);
 }
 
-static void event_label(struct emitter *e, const struct transition *t)
+void event_label(struct emitter *e, const struct transition *t)
 {
     if (t->user_event)
         buf_printf(e->out, "%s_ev_%s", e->m->name.text, t->event.text);
@@ -325,7 +319,7 @@ static void transition_return(struct emitter *e, int depth,
     }
 }
 
-static bool is_builtin(const struct transition *t, const char *name)
+bool is_builtin(const struct transition *t, const char *name)
 {
     return !t->user_event && !strcmp(builtin_events[t->event_code].name, name);
 }
@@ -672,7 +666,7 @@ static const struct part { const char *name; part_fn *fn; } parts[] = {
     { "struct_decls", struct_decls },   { "state_enum", state_enum },
     { "event_enum", event_enum },       { "prototypes", prototypes },
     { "future_enum", future_enum },     { "constants", constants },
-    { "timeout_tables", timeout_tables },
+    { "timeout_tables", timeout_tables }, { "chart_tables", chart_tables },
     { "raise_helpers", raise_helpers }, { "context_helper", context_helper },
 };
 
@@ -743,24 +737,50 @@ static void copy_line(struct emitter *e, const char *line)
 
 static size_t run_lines(struct emitter *e, const char *const *lines, size_t i);
 
+/* The index of the "%% }" that closes the block whose body starts at i. */
+static size_t block_end(const char *const *lines, size_t i)
+{
+    int open = 1;
+    for (; lines[i]; i++) {
+        if (!strcmp(lines[i], "%% }") && --open == 0)
+            return i;
+        size_t len = strlen(lines[i]);
+        if (!strncmp(lines[i], "%% ", 3) && len > 2 && !strcmp(lines[i] + len - 2, " {"))
+            open++;
+    }
+    template_bug("block", "unclosed");
+    return i;
+}
+
 /* Runs the lines of a "%% machine {" block once per machine; returns the
  * index of its "%% }" line. */
 static size_t run_machines(struct emitter *e, const char *const *lines, size_t body)
 {
-    size_t end = body;
-    if (e->file->nmachines == 0)
-        e->m = NULL;
     for (size_t i = 0; i < e->file->nmachines; i++) {
         e->m = &e->file->machines[i];
         e->machine = i;
-        end = run_lines(e, lines, body);
-    }
-    if (e->file->nmachines == 0) {     /* skip the block */
-        while (lines[end] && strcmp(lines[end], "%% }") != 0)
-            end++;
+        run_lines(e, lines, body);
     }
     e->m = NULL;
-    return end;
+    return block_end(lines, body);
+}
+
+/* "%% if compiled {" or "%% if chart {": runs the block for the machine
+ * of that sort; returns the index of its "%% }". */
+static size_t run_if(struct emitter *e, const char *const *lines, size_t i)
+{
+    const char *cond = lines[i] + strlen("%% if ");
+    bool chart = e->m && is_chart(e->m);
+    bool yes = false;
+    if (!strcmp(cond, "compiled {"))
+        yes = !chart;
+    else if (!strcmp(cond, "chart {"))
+        yes = chart;
+    else
+        template_bug("condition", cond);
+    if (yes)
+        run_lines(e, lines, i + 1);
+    return block_end(lines, i + 1);
 }
 
 /* Runs template lines from i up to a "%% }" or the end; returns where
@@ -775,6 +795,8 @@ static size_t run_lines(struct emitter *e, const char *const *lines, size_t i)
             return i;
         if (!strcmp(line, "%% machine {"))
             i = run_machines(e, lines, i + 1);
+        else if (!strncmp(line, "%% if ", 6))
+            i = run_if(e, lines, i);
         else if (!strncmp(line, "%% ", 3))
             run_part(e, line + 3);
         else
