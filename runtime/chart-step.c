@@ -136,18 +136,17 @@ static bool exit_list(struct rotor_scope *m, const rotor_event *ev)
 }
 
 /* The active states below any of the domains of the enabled transitions
- * (or below `domain` alone when one >= -1 is given), into r->list. */
+ * (r->pairs, when `enabled`) or below `domain`, into r->list. */
 static void collect_exits(struct rotor_scope *m, int domain, bool enabled)
 {
     struct rotor__chart_run *r = m->chart;
-    const struct rotor_chart_trans *trans = r->chart->trans;
 
     r->nlist = 0;
     for (uint32_t i = 0; i < r->nconfig; i++) {
         int s = r->config[i];
         bool out = !enabled && rotor__chart_below(m, s, domain);
         for (uint32_t k = 0; enabled && !out && k < r->nenabled; k++) {
-            int d = rotor__chart_domain(m, &trans[r->enabled[k]]);
+            int d = r->pairs[2 * k + 1];
             out = d != ROTOR_INTERNAL && rotor__chart_below(m, s, d);
         }
         if (out)
@@ -388,9 +387,6 @@ static bool contents(struct rotor_scope *m, const rotor_event *ev)
         if (!rotor__chart_run(m, trans[r->enabled[k]].action, ev))
             return false;
     for (uint32_t k = 0; k < r->nenabled; k++) {
-        const struct rotor_chart_trans *t = &trans[r->enabled[k]];
-        r->pairs[2 * k] = t->target;
-        r->pairs[2 * k + 1] = rotor__chart_domain(m, t);
         if (!resolve(m, &r->pairs[2 * k], &r->pairs[2 * k + 1], ev))
             return false;
     }
@@ -402,6 +398,11 @@ void rotor__chart_microstep(struct rotor_scope *m, const rotor_event *ev)
     struct rotor__chart_run *r = m->chart;
 
     r->took = true;
+    for (uint32_t k = 0; k < r->nenabled; k++) {
+        const struct rotor_chart_trans *t = &r->chart->trans[r->enabled[k]];
+        r->pairs[2 * k] = t->target;
+        r->pairs[2 * k + 1] = rotor__chart_domain(m, t);
+    }
     collect_exits(m, -1, true);
     if (!exit_list(m, ev) || !contents(m, ev))
         return;
