@@ -279,10 +279,16 @@ static bool completed(struct rotor_scope *m, int f)
     return true;
 }
 
-static int by_number(const void *a, const void *b)
+/* Entry sets are small and mostly in order already: insertion sort. */
+static void sort_states(int *v, uint32_t n)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    for (uint32_t i = 1; i < n; i++) {
+        int x = v[i];
+        uint32_t k = i;
+        for (; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 static bool enter_one(struct rotor_scope *m, int s, const rotor_event *ev)
@@ -305,7 +311,7 @@ static bool enter_list(struct rotor_scope *m, const rotor_event *ev)
     struct rotor__chart_run *r = m->chart;
     uint32_t n = r->nlist;
 
-    qsort(r->list, n, sizeof *r->list, by_number);
+    sort_states(r->list, n);
     for (uint32_t i = 0; i < n; i++)
         r->flags[r->list[i]] &= (uint8_t)~CH_ENTER;
     r->nlist = 0;
