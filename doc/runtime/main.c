@@ -49,7 +49,7 @@ void print_total(void *self, rotor_scope *s, const rotor_event *ev)
 int main(void)
 {
     struct rotor_loop *loop = rotor_loop_new(NULL);
-    if (!loop || rotor_spawn(loop, &summer_machine, NULL).gen == 0) {
+    if (!loop || !rotor_ref_valid(rotor_spawn(loop, &summer_machine, NULL))) {
         fprintf(stderr, "sum: %s\n", rotor_last_error());
         return 1;
     }
