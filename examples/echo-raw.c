@@ -165,7 +165,7 @@ int main(int argc, char **argv)
     event_add(sigterm, NULL);
 
     rotor_ref acceptor = rotor_spawn(loop, &echo_acceptor_machine, (void *)(intptr_t)fd);
-    if (acceptor.gen == 0) {
+    if (!rotor_ref_valid(acceptor)) {
         fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
         return 1;
     }

@@ -261,7 +261,7 @@ static int worker_setup(struct worker *w, struct hello *h, int fd)
                            EV_READ | EV_PERSIST, on_stop, w);
     if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
         return -1;
-    if (http_server_listen(w->loop, fd).gen == 0)
+    if (!rotor_ref_valid(http_server_listen(w->loop, fd)))
         return -1;
     return 0;
 }

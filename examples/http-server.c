@@ -153,26 +153,6 @@ static struct iovec date_line(rotor_scope *s)
     return (struct iovec){ date_cache.line, date_cache.len };
 }
 
-/* Bytes allowed in a field name (RFC 9110 tchar), and in a value we
- * send: visible ASCII, obs-text, SP and HTAB; no CR, LF or other control
- * byte, so an answer can never be split. */
-enum { NAME_OK = 1, VALUE_OK = 2 };
-
-static unsigned char byte_class[256];
-
-static void byte_class_init(void)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-
-    for (int c = 0; c < 256; c++) {
-        bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                     (c >= '0' && c <= '9') || (c && memchr(extra, c, sizeof extra - 1));
-        bool value = (c >= 0x20 && c != 0x7f) || c == '\t';
-        byte_class[c] = (unsigned char)((tchar ? NAME_OK : 0) |
-                                        (value ? VALUE_OK : 0));
-    }
-}
-
 /* Field names the server writes itself. */
 static bool reserved(const char *name, size_t n)
 {
@@ -193,12 +173,16 @@ static bool out_header(struct out *o, const struct http_header *h)
 
     if (!h->name || !h->value)
         return false;
-    for (p = (const unsigned char *)h->name; byte_class[*p] & NAME_OK; p++)
+    /* http_byte_class (http-parser.h): names are tokens, values hold no
+     * CR, LF or other control byte, so an answer can never be split. */
+    for (p = (const unsigned char *)h->name; http_byte_class[*p] & HTTP_TCHAR;
+         p++)
         ;
     nn = (size_t)(p - (const unsigned char *)h->name);
     if (*p || nn == 0 || reserved(h->name, nn))
         return false;
-    for (p = (const unsigned char *)h->value; byte_class[*p] & VALUE_OK; p++)
+    for (p = (const unsigned char *)h->value;
+         http_byte_class[*p] & HTTP_VALUECHAR; p++)
         ;
     nv = (size_t)(p - (const unsigned char *)h->value);
     if (*p)
@@ -313,7 +297,6 @@ int http_prepare(struct http_prepared *p, int status,
     memset(p, 0, sizeof *p);
     if (status < 200 || status > 599)
         return -1;
-    byte_class_init();
     out_init(&o, NULL, true);
     out_status(&o, status);
     for (size_t i = 0; i < nheaders; i++)
@@ -505,7 +488,6 @@ void *http_scratch(struct http_exchange *x)
 void http_server_init(struct http_server *srv, http_route_fn *route,
                       void *app)
 {
-    byte_class_init();
     memset(srv, 0, sizeof *srv);
     srv->route = route;
     srv->app = app;

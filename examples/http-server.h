@@ -70,8 +70,8 @@ void http_server_init(struct http_server *srv, http_route_fn *route,
                       void *app);
 
 /* Starts listening on fd (bound, listening) in loop, whose context must
- * be srv.  Returns the listener's reference (gen == 0 on failure, see
- * rotor_last_error()). */
+ * be srv.  Returns the listener's reference; on failure one that
+ * rotor_ref_valid() refuses (see rotor_last_code()). */
 struct rotor_ref http_server_listen(struct rotor_loop *loop, int fd);
 
 /* ---- the request ---------------------------------------------------- */

@@ -12,26 +12,30 @@
 
 #define ERR(P, st, why) ((P)->status = (st), (P)->reason = (why), -(st))
 
-/* Byte classes: TCHAR is RFC 9110 5.6.2's tchar; HOSTCHAR a byte of
- * Host = uri-host [ ":" port ] (RFC 3986 unreserved, pct-encoded,
- * sub-delims, ":" and the brackets of an IP-literal). */
-enum { TCHAR = 1, HOSTCHAR = 2 };
-
-static const unsigned char cclass[256] = {
+/* The byte classes of http-parser.h: the one table of them. */
+const unsigned char http_byte_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 3, 0, 1, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 3, 0,	/*  !"#$%&'()*+,-./ */
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 0, 2, 0, 0,	/* 0-9 :;<=>? */
-	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,	/* @A-O */
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 2, 1, 3,	/* P-Z [\]^_ */
-	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,	/* `a-o */
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 1, 0, 3, 0,	/* p-z {|}~ DEL */
-	/* 0x80-0xff: 0 */
+	4, 7, 4, 5, 7, 7, 7, 7, 6, 6, 7, 7, 6, 7, 7, 4,	/*  !"#$%&'()*+,-./ */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 4, 6, 4, 4,	/* 0-9 :;<=>? */
+	4, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,	/* @A-O */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 4, 6, 5, 7,	/* P-Z [\]^_ */
+	5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,	/* `a-o */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 5, 4, 7, 0,	/* p-z {|}~ DEL */
+	/* 0x80-0xff, obs-text: field values only */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 };
 
 static int is_tchar(unsigned char c)
 {
-	return cclass[c] & TCHAR;
+	return http_byte_class[c] & HTTP_TCHAR;
 }
 
 /* Lowercase name of n bytes equal to the token s?  OR-ing 0x20 lowercases
@@ -221,13 +225,14 @@ static int connection(struct http_parser *p, struct framing *fr,
 static int host_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
-	unsigned all = HOSTCHAR;
+	const unsigned char *cl = http_byte_class;
+	unsigned all = HTTP_HOSTCHAR;
 
 	for (; e - p >= 4; p += 4)
-		all &= cclass[p[0]] & cclass[p[1]] & cclass[p[2]] & cclass[p[3]];
+		all &= cl[p[0]] & cl[p[1]] & cl[p[2]] & cl[p[3]];
 	for (; p < e; p++)
-		all &= cclass[*p];
-	return (all & HOSTCHAR) != 0;
+		all &= cl[*p];
+	return (all & HTTP_HOSTCHAR) != 0;
 }
 
 /* The name "Host", in any case: one compare of four bytes. */

@@ -44,6 +44,15 @@ struct http_limits {
 
 extern const struct http_limits http_limits_default;
 
+/* Byte classes, one table for the parser and the server that writes
+ * fields: HTTP_TCHAR is RFC 9110 5.6.2's tchar (field names, tokens);
+ * HTTP_HOSTCHAR a byte of Host = uri-host [ ":" port ] (RFC 3986
+ * unreserved, pct-encoded, sub-delims, ":" and the brackets of an
+ * IP-literal); HTTP_VALUECHAR a byte a field value may hold (VCHAR,
+ * obs-text, SP, HTAB: no CR, LF or other control byte). */
+enum { HTTP_TCHAR = 1, HTTP_HOSTCHAR = 2, HTTP_VALUECHAR = 4 };
+extern const unsigned char http_byte_class[256];
+
 enum http_method {
 	HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
 	HTTP_CONNECT, HTTP_OPTIONS, HTTP_TRACE, HTTP_PATCH

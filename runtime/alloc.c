@@ -38,8 +38,8 @@ int rotor_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t),
         return 0;
     }
     if (!m || !r || !f)
-        return rotor__error("rotor_set_allocator: give all three functions "
-                            "or none");
+        return rotor__fail(ROTOR_EINVAL, "rotor_set_allocator: give all "
+                           "three functions or none");
     malloc_fn = m;
     realloc_fn = r;
     free_fn = f;

@@ -91,11 +91,14 @@ static void dispose_value(struct rotor_future *f)
 int rotor_future_new(rotor_scope *s, int tag, struct rotor_future **fp,
                      struct rotor_promise **pp)
 {
+    if (!s || !fp || !pp)
+        return rotor__fail(ROTOR_EINVAL, "rotor_future_new: NULL argument");
     if (tag < 0)
-        return rotor__error("rotor_future_new: tag %d is negative", tag);
+        return rotor__fail(ROTOR_EINVAL, "rotor_future_new: tag %d is negative",
+                           tag);
     struct rotor_promise *p = rotor__malloc(sizeof *p);
     if (!p)
-        return rotor__error("rotor_future_new: out of memory");
+        return rotor__fail(ROTOR_ENOMEM, "rotor_future_new: out of memory");
     struct rotor_future *f = &p->f;
     f->node.next = NULL;
     f->node.kind = ROTOR_EV_RESOLVED;
@@ -114,8 +117,8 @@ int rotor_future_new(rotor_scope *s, int tag, struct rotor_future **fp,
 }
 
 /* Sends a resolution or a broken promise to the loop, with the reference
- * the caller took for it.  Returns ROTOR_ENDED when the loop is gone (the
- * value destroyed, the reference dropped). */
+ * the caller took for it.  Returns ROTOR_ESHUTDOWN when the loop is gone
+ * (the value destroyed, the reference dropped). */
 static int send_to_loop(struct rotor_future *f)
 {
     struct rotor_loop *loop = rotor__mailbox_local(f->mb);
@@ -128,21 +131,23 @@ static int send_to_loop(struct rotor_future *f)
     if (rotor__mailbox_post(f->mb, &f->node) == 0)
         return 0;
     rotor__future_discard(f);
-    return ROTOR_ENDED;
+    return rotor__fail(ROTOR_ESHUTDOWN,
+                       "rotor_promise_resolve: the loop has been freed");
 }
 
 int rotor_promise_resolve(struct rotor_promise *p, void *value,
                           rotor_value_free_fn *value_free)
 {
     if (!p)
-        return rotor__error("rotor_promise_resolve: no promise");
+        return rotor__fail(ROTOR_EINVAL, "rotor_promise_resolve: no promise");
     struct rotor_future *f = &p->f;
     int expect = PENDING;
     if (!atomic_compare_exchange_strong_explicit(&f->state, &expect,
                                                  RESOLVED,
                                                  memory_order_acq_rel,
                                                  memory_order_acquire))
-        return rotor__error("rotor_promise_resolve: already resolved");
+        return rotor__fail(ROTOR_EEXIST,
+                           "rotor_promise_resolve: already resolved");
     f->value = value;
     f->value_free = value_free;
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
@@ -209,23 +214,29 @@ struct rotor_future *rotor_event_future(const rotor_event *ev)
 
 int rotor_future_tag(const struct rotor_future *f)
 {
+    if (!f)
+        return rotor__fail(ROTOR_EINVAL, "rotor_future_tag: no future");
     return f->tag;
 }
 
 bool rotor_future_broken(const struct rotor_future *f)
 {
-    return f->arrived &&
+    return f && f->arrived &&
            atomic_load_explicit(&f->state, memory_order_relaxed) == BROKEN;
 }
 
 bool rotor_future_ready(const struct rotor_future *f)
 {
-    return f->arrived && !f->taken &&
+    return f && f->arrived && !f->taken &&
            atomic_load_explicit(&f->state, memory_order_relaxed) == RESOLVED;
 }
 
 void *rotor_future_take(struct rotor_future *f)
 {
+    if (!f) {
+        rotor__fail(ROTOR_EINVAL, "rotor_future_take: no future");
+        return NULL;
+    }
     if (!rotor_future_ready(f))
         return NULL;
     f->taken = true;

@@ -1,11 +1,10 @@
 /*
  * loop.c: the loop: one event_base, the machine table, the event queue,
- * the mailbox other threads reach it through (notify.c), tracing.
+ * the mailbox other threads reach it through (notify.c).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +14,14 @@
 
 #define DEFAULT_MAX_MACHINES ((size_t)1 << 20)
 
-void rotor_config_init(struct rotor_config *cfg)
+int rotor_config_init(struct rotor_config *cfg)
 {
+    if (!cfg)
+        return rotor__fail(ROTOR_EINVAL, "rotor_config_init: no config");
     cfg->max_machines = DEFAULT_MAX_MACHINES;
     cfg->context = NULL;
     cfg->trace = -1;
+    return 0;
 }
 
 /* libevent 2.1 exits the process when event_base_new() cannot make its
@@ -31,13 +33,15 @@ static int descriptors_left(void)
     int p[2];
 
     if (pipe(p) < 0)
-        return rotor__error("cannot create a loop: %s", strerror(errno));
+        return rotor__fail(ROTOR_EIO, "cannot create a loop: %s",
+                           strerror(errno));
     int third = dup(p[0]);
     int err = errno;
     close(p[0]);
     close(p[1]);
     if (third < 0)
-        return rotor__error("cannot create a loop: %s", strerror(err));
+        return rotor__fail(ROTOR_EIO, "cannot create a loop: %s",
+                           strerror(err));
     close(third);
     return 0;
 }
@@ -52,7 +56,7 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
     }
     struct rotor_loop *loop = rotor__calloc(1, sizeof *loop);
     if (!loop) {
-        rotor__error("out of memory creating a loop");
+        rotor__fail(ROTOR_ENOMEM, "out of memory creating a loop");
         return NULL;
     }
     if (rotor__table_init(&loop->table, cfg->max_machines) < 0) {
@@ -65,7 +69,7 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
     }
     loop->base = event_base_new();
     if (!loop->base) {
-        rotor__error("event_base_new failed");
+        rotor__fail(ROTOR_EIO, "event_base_new failed");
         rotor__free(loop);
         return NULL;
     }
@@ -82,8 +86,11 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
 
 int rotor_loop_run(struct rotor_loop *loop)
 {
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_run: no loop");
     if (loop->running || loop->current)
-        return rotor__error("rotor_loop_run: the loop is already running");
+        return rotor__fail(ROTOR_EBUSY,
+                           "rotor_loop_run: the loop is already running");
     /* A stop asked for before the run (from an action during a spawn)
      * counts; it is used up by the run it ends. */
     /* While it runs here, notifications from this thread need no lock
@@ -103,15 +110,18 @@ int rotor_loop_run(struct rotor_loop *loop)
     loop->stop = false;
     rotor__mailbox_enter(outer);
     if (r < 0)
-        return rotor__error("event_base_loop failed");
+        return rotor__fail(ROTOR_EIO, "event_base_loop failed");
     return 0;
 }
 
-void rotor_loop_stop(struct rotor_loop *loop)
+int rotor_loop_stop(struct rotor_loop *loop)
 {
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_stop: no loop");
     loop->stop = true;
     if (loop->running)
         event_base_loopbreak(loop->base);
+    return 0;
 }
 
 void rotor__loop_check_empty(struct rotor_loop *loop)
@@ -189,49 +199,37 @@ void rotor__drain_queue(struct rotor_loop *loop)
     loop->draining = false;
 }
 
+/* For the accessors: a NULL loop is an error they can only report
+ * through rotor_last_code(). */
+static bool no_loop(const struct rotor_loop *loop, const char *call)
+{
+    if (loop)
+        return false;
+    rotor__fail(ROTOR_EINVAL, "%s: no loop", call);
+    return true;
+}
+
 struct event_base *rotor_loop_base(struct rotor_loop *loop)
 {
-    return loop->base;
+    return no_loop(loop, "rotor_loop_base") ? NULL : loop->base;
 }
 
 void *rotor_loop_context(struct rotor_loop *loop)
 {
-    return loop->context;
+    return no_loop(loop, "rotor_loop_context") ? NULL : loop->context;
 }
 
 size_t rotor_loop_machines(struct rotor_loop *loop)
 {
-    return loop->live;
+    return no_loop(loop, "rotor_loop_machines") ? 0 : loop->live;
 }
 
 size_t rotor_loop_errors(struct rotor_loop *loop)
 {
-    return loop->errors;
+    return no_loop(loop, "rotor_loop_errors") ? 0 : loop->errors;
 }
 
 bool rotor_alive(struct rotor_loop *loop, rotor_ref ref)
 {
-    return rotor__table_get(&loop->table, ref) != NULL;
-}
-
-void rotor_loop_set_trace(struct rotor_loop *loop, rotor_trace_fn *fn,
-                          void *arg)
-{
-    loop->trace = fn != NULL;
-    loop->trace_fn = fn;
-    loop->trace_arg = arg;
-}
-
-void rotor__trace_printf(const struct rotor_loop *loop, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (loop->trace_fn)
-        loop->trace_fn(loop->trace_arg, line);
-    else
-        fprintf(stderr, "%s\n", line);   /* one call: lines do not mix */
+    return loop && rotor__table_get(&loop->table, ref) != NULL;
 }

@@ -74,8 +74,8 @@ static bool settle(struct rotor_scope *m, int to)
 
     to = ROTOR_GOTO_STATE(to);
     if (to >= m->type->nstates || keep > ROTOR_MAX_DEPTH) {
-        rotor__error("%s: dispatch returned state %d of %d",
-                     m->type->name, to, m->type->nstates);
+        rotor__fail(ROTOR_EINVAL, "%s: dispatch returned state %d of %d",
+                    m->type->name, to, m->type->nstates);
         to = ROTOR_ERROR;
     }
     if (to >= 0 && apply_state(m, to, keep) < 0)
@@ -188,10 +188,12 @@ void rotor__end(struct rotor_scope *m, bool error)
 
 int rotor_kill(struct rotor_loop *loop, rotor_ref ref)
 {
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_kill: no loop");
     struct rotor_scope *m = rotor__table_get(&loop->table, ref);
 
     if (!m)
-        return rotor__error("rotor_kill: no such machine");
+        return rotor__fail(ROTOR_ENOENT, "rotor_kill: no such machine");
     if (ROTOR__UNLIKELY(loop->trace))
         rotor__trace_note(m, "killed in");
     rotor__end(m, false);
@@ -205,18 +207,22 @@ static int check_type(struct rotor_loop *loop,
                       const struct rotor_machine_type *t)
 {
     if (loop->freeing)
-        return rotor__error("rotor_spawn: the loop is being freed");
+        return rotor__fail(ROTOR_ESHUTDOWN,
+                           "rotor_spawn: the loop is being freed");
     if (!t || t->abi != ROTOR_MACHINE_ABI)
-        return rotor__error("rotor_spawn: machine type of another ABI");
+        return rotor__fail(ROTOR_EINVAL,
+                           "rotor_spawn: machine type of another ABI");
     if (!ops_of(t))
-        return rotor__error("rotor_spawn: %s: machine kind %d not supported",
-                            t->name, t->kind);
+        return rotor__fail(ROTOR_ENOTSUP,
+                           "rotor_spawn: %s: machine kind %d not supported",
+                           t->name, t->kind);
     if (!t->enter || !t->dispatch || t->nstates <= 0 || t->initial < 0 ||
         t->initial >= t->nstates)
-        return rotor__error("rotor_spawn: %s: malformed machine type",
-                            t->name);
+        return rotor__fail(ROTOR_EINVAL,
+                           "rotor_spawn: %s: malformed machine type", t->name);
     if (t->data_align == 0 || (t->data_align & (t->data_align - 1)))
-        return rotor__error("rotor_spawn: %s: bad data alignment", t->name);
+        return rotor__fail(ROTOR_EINVAL, "rotor_spawn: %s: bad data alignment",
+                           t->name);
     return 0;
 }
 
@@ -229,12 +235,12 @@ static struct rotor_scope *alloc_machine(const struct rotor_machine_type *t)
     size_t size = off + t->data_size;
 
     if (size < off) {
-        rotor__error("rotor_spawn: %s: data too large", t->name);
+        rotor__fail(ROTOR_ENOMEM, "rotor_spawn: %s: data too large", t->name);
         return NULL;
     }
     void *p = rotor__aligned_calloc(align, size);
     if (!p) {
-        rotor__error("rotor_spawn: %s: out of memory", t->name);
+        rotor__fail(ROTOR_ENOMEM, "rotor_spawn: %s: out of memory", t->name);
         return NULL;
     }
     struct rotor_scope *m = p;
@@ -305,15 +311,18 @@ rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 int fd, void *seed)
 {
     struct rotor_scope *m = new_machine(loop, type);
+    int r = m && ops_of(type)->adopt ? ops_of(type)->adopt(m, fd)
+                                     : ROTOR_ENOTSUP;
 
-    if (m && ops_of(type)->adopt && ops_of(type)->adopt(m, fd) == 0) {
+    if (m && r == 0) {
         rotor_ref ref = m->ref;
         start(m, seed);
         rotor__drain(loop);
         return ref;
     }
     if (m) {
-        rotor__error("rotor_spawn: %s cannot take a socket", type->name);
+        rotor__fail(r < -1 ? r : ROTOR_EIO,
+                    "rotor_spawn: %s cannot take a socket", type->name);
         m->ending = true;       /* nothing ran yet: no destroy */
         ops_of(type)->release(m);
         rotor__table_release(&loop->table, m);
@@ -328,6 +337,10 @@ rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
 rotor_ref rotor_spawn(struct rotor_loop *loop,
                       const struct rotor_machine_type *type, void *seed)
 {
+    if (!loop) {
+        rotor__fail(ROTOR_EINVAL, "rotor_spawn: no loop");
+        return ROTOR_REF_NONE;
+    }
     struct rotor_scope *m = new_machine(loop, type);
 
     if (!m) {
@@ -370,7 +383,8 @@ const char *rotor_scope_state_name(rotor_scope *s)
 int rotor_raise(rotor_scope *s, int event, void *data)
 {
     if (event <= ROTOR_EV_DESTROY)
-        return rotor__error("rotor_raise: event %d cannot be raised", event);
+        return rotor__fail(ROTOR_EINVAL,
+                           "rotor_raise: event %d cannot be raised", event);
     if (s->ending)
         return 0;
     if (!s->busy)
@@ -393,9 +407,10 @@ bool rotor_in_state(rotor_scope *s, int state)
 int rotor_send(rotor_scope *s, rotor_ref to, int event, void *data)
 {
     if (event <= ROTOR_EV_DESTROY)
-        return rotor__error("rotor_send: event %d cannot be sent", event);
+        return rotor__fail(ROTOR_EINVAL, "rotor_send: event %d cannot be sent",
+                           event);
     if (!rotor__table_get(&s->loop->table, to))
-        return rotor__error("rotor_send: no such machine");
+        return rotor__fail(ROTOR_ENOENT, "rotor_send: no such machine");
     return rotor__queue_push(&s->loop->queue, to, event, data);
 }
 

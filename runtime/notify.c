@@ -92,8 +92,9 @@ static int open_fds(struct rotor__mailbox *mb)
 #endif
     int p[2];
     if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
-        return rotor__error("cannot make the loop's wakeup channel: %s",
-                            strerror(errno));
+        return rotor__fail(ROTOR_EIO,
+                           "cannot make the loop's wakeup channel: %s",
+                           strerror(errno));
     mb->rfd = p[0];
     mb->wfd = p[1];
     return 0;
@@ -179,10 +180,11 @@ int rotor__mailbox_open(struct rotor_loop *loop)
         rotor__aligned_calloc(alignof(struct rotor__mailbox), sizeof *mb);
 
     if (!mb)
-        return rotor__error("out of memory creating a loop");
-    if (open_fds(mb) < 0) {
+        return rotor__fail(ROTOR_ENOMEM, "out of memory creating a loop");
+    int r = open_fds(mb);
+    if (r < 0) {
         rotor__aligned_free(mb, alignof(struct rotor__mailbox));
-        return -1;
+        return r;
     }
     atomic_init(&mb->head, NULL);
     atomic_init(&mb->refs, 1);
@@ -193,7 +195,8 @@ int rotor__mailbox_open(struct rotor_loop *loop)
         if (mb->ev)
             event_free(mb->ev);
         rotor__mailbox_unref(mb);
-        return rotor__error("cannot watch the loop's wakeup channel");
+        return rotor__fail(ROTOR_EIO,
+                           "cannot watch the loop's wakeup channel");
     }
     loop->mbox = mb;
     return 0;
@@ -233,7 +236,7 @@ int rotor__mailbox_post(struct rotor__mailbox *mb, struct rotor__mnode *n)
 
     do {
         if (old == CLOSED)
-            return -1;
+            return ROTOR_ESHUTDOWN;
         n->next = old;
     } while (!atomic_compare_exchange_weak_explicit(
                  &mb->head, &old, n, memory_order_release,
@@ -275,11 +278,9 @@ int rotor_loop_stop_async(struct rotor_loop *loop)
     struct rotor__mailbox *mb = loop ? loop->mbox : NULL;
 
     if (!mb)
-        return rotor__error("rotor_loop_stop_async: no loop");
-    if (rotor__mailbox_local(mb)) {
-        rotor_loop_stop(loop);
-        return 0;
-    }
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_stop_async: no loop");
+    if (rotor__mailbox_local(mb))
+        return rotor_loop_stop(loop);
     atomic_store_explicit(&mb->stop_req, true, memory_order_relaxed);
     kick(mb);
     return 0;
@@ -327,11 +328,15 @@ static struct rotor__life *life_of(struct rotor_scope *m)
 
 struct rotor_notifier *rotor_notifier_new(rotor_scope *s)
 {
+    if (!s) {
+        rotor__fail(ROTOR_EINVAL, "rotor_notifier_new: no machine");
+        return NULL;
+    }
     struct rotor_notifier *n = rotor__malloc(sizeof *n);
 
     if (!n || !life_of(s)) {
         rotor__free(n);
-        rotor__error("rotor_notifier_new: out of memory");
+        rotor__fail(ROTOR_ENOMEM, "rotor_notifier_new: out of memory");
         return NULL;
     }
     n->node.next = NULL;
@@ -346,13 +351,26 @@ struct rotor_notifier *rotor_notifier_new(rotor_scope *s)
     return n;
 }
 
+static int machine_ended(void)
+{
+    return rotor__fail(ROTOR_ESHUTDOWN,
+                       "rotor_notifier_notify: the machine has ended");
+}
+
+static int loop_freed(void)
+{
+    return rotor__fail(ROTOR_ESHUTDOWN,
+                       "rotor_notifier_notify: the loop has been freed");
+}
+
 /* In the loop's own thread: straight to the event queue. */
 static int notify_local(struct rotor_loop *loop, struct rotor_notifier *n)
 {
     if (!rotor__table_get(&loop->table, n->target))
-        return ROTOR_ENDED;
-    if (rotor__queue_push(&loop->queue, n->target, ROTOR_EV_WAKEUP, NULL) < 0)
-        return -1;
+        return machine_ended();
+    int r = rotor__queue_push(&loop->queue, n->target, ROTOR_EV_WAKEUP, NULL);
+    if (r < 0)
+        return r;
     rotor__drain(loop);
     return 0;
 }
@@ -360,11 +378,11 @@ static int notify_local(struct rotor_loop *loop, struct rotor_notifier *n)
 int rotor_notifier_notify(struct rotor_notifier *n)
 {
     if (!n)
-        return rotor__error("rotor_notifier_notify: no notifier");
+        return rotor__fail(ROTOR_EINVAL, "rotor_notifier_notify: no notifier");
     if (is_closed(n->mb))
-        return rotor__error("rotor_notifier_notify: the loop has been freed");
+        return loop_freed();
     if (atomic_load_explicit(&n->life->dead, memory_order_acquire))
-        return ROTOR_ENDED;
+        return machine_ended();
     struct rotor_loop *loop = rotor__mailbox_local(n->mb);
     if (loop)
         return notify_local(loop, n);
@@ -375,7 +393,7 @@ int rotor_notifier_notify(struct rotor_notifier *n)
     if (rotor__mailbox_post(n->mb, &n->node) < 0) {
         atomic_store_explicit(&n->pending, false, memory_order_relaxed);
         notifier_unref(n);
-        return rotor__error("rotor_notifier_notify: the loop has been freed");
+        return loop_freed();
     }
     return 0;
 }

@@ -15,7 +15,7 @@ static int grow(struct rotor__queue *q)
     struct rotor__qev *ev = rotor__malloc(ncap * sizeof *ev);
 
     if (!ev)
-        return rotor__error("out of memory queueing an event");
+        return rotor__fail(ROTOR_ENOMEM, "out of memory queueing an event");
     for (size_t i = 0; i < q->len; i++)
         ev[i] = q->ev[(q->head + i) & (q->cap - 1)];
     rotor__free(q->ev);
@@ -28,8 +28,11 @@ static int grow(struct rotor__queue *q)
 int rotor__queue_push(struct rotor__queue *q, rotor_ref to, int kind,
                       void *data)
 {
-    if (q->len == q->cap && grow(q) < 0)
-        return -1;
+    if (q->len == q->cap) {
+        int r = grow(q);
+        if (r < 0)
+            return r;
+    }
     struct rotor__qev *e = &q->ev[(q->head + q->len) & (q->cap - 1)];
     e->to = to;
     e->kind = kind;

@@ -59,8 +59,8 @@ static int raw_apply(struct rotor_scope *m)
         what |= EV_WRITE;
     if (event_assign(&m->io, m->loop->base, m->fd, what, on_io, m) < 0 ||
         event_add(&m->io, NULL) < 0)
-        return rotor__error("%s: cannot watch descriptor %d",
-                            m->type->name, m->fd);
+        return rotor__fail(ROTOR_EIO, "%s: cannot watch descriptor %d",
+                           m->type->name, m->fd);
     m->watching = want;
     return 0;
 }
@@ -93,13 +93,16 @@ const struct rotor__kind_ops rotor__raw_ops = {
 int rotor_watch_fd(rotor_scope *s, int fd)
 {
     if (fd < 0)
-        return rotor__error("rotor_watch_fd: bad descriptor %d", fd);
-    if (s->fd >= 0)
-        return rotor__error("rotor_watch_fd: %s already watches %d",
-                            s->type->name, s->fd);
+        return rotor__fail(ROTOR_EINVAL, "rotor_watch_fd: bad descriptor %d",
+                           fd);
     if (s->type->kind != ROTOR_KIND_RAW)
-        return rotor__error("rotor_watch_fd: %s is not a raw machine",
-                            s->type->name);
+        return rotor__fail(ROTOR_ENOTSUP,
+                           "rotor_watch_fd: %s is not a raw machine",
+                           s->type->name);
+    if (s->fd >= 0)
+        return rotor__fail(ROTOR_EEXIST,
+                           "rotor_watch_fd: %s already watches %d",
+                           s->type->name, s->fd);
     s->fd = fd;
     return raw_apply(s);
 }

@@ -106,7 +106,8 @@ struct rotor__table {
 
 int  rotor__table_init(struct rotor__table *t, size_t max);
 void rotor__table_fini(struct rotor__table *t);
-/* Gives m a slot and sets m->ref; -1 when the table is full. */
+/* Gives m a slot and sets m->ref.  Returns 0, ROTOR_ENOSPC when the table
+ * is full, ROTOR_ENOMEM when it cannot grow. */
 int  rotor__table_put(struct rotor__table *t, struct rotor_scope *m);
 /* The machine ref names, or NULL (also while it is ending). */
 struct rotor_scope *rotor__table_get(const struct rotor__table *t,
@@ -263,7 +264,8 @@ struct rotor__mnode {
  * loop's own thread (data: the future).  Negative: users cannot raise it. */
 #define ROTOR__EV_FUTURE (-64)
 
-/* Opens the loop's mailbox and watches its descriptor.  -1 on failure. */
+/* Opens the loop's mailbox and watches its descriptor.  Returns 0, or
+ * ROTOR_ENOMEM or ROTOR_EIO. */
 int  rotor__mailbox_open(struct rotor_loop *loop);
 /* Closes the mailbox (handles fail cleanly from now on), disposes of what
  * it still holds, and drops the loop's reference.  After every machine
@@ -272,7 +274,8 @@ void rotor__mailbox_close(struct rotor_loop *loop);
 /* Sets the thread's running loop (for the no-system-call path); returns
  * the previous one. */
 struct rotor_loop *rotor__mailbox_enter(struct rotor_loop *loop);
-/* Queues n for the loop from any thread.  -1 when the loop is gone. */
+/* Queues n for the loop from any thread.  Returns 0, or ROTOR_ESHUTDOWN
+ * (no message set) when the loop is gone. */
 int  rotor__mailbox_post(struct rotor__mailbox *mb, struct rotor__mnode *n);
 void rotor__mailbox_ref(struct rotor__mailbox *mb);
 void rotor__mailbox_unref(struct rotor__mailbox *mb);
@@ -321,8 +324,9 @@ void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
 void rotor__trace_note(const struct rotor_scope *m, const char *what);
 bool rotor__trace_from_env(void);
 
-/* Sets the message rotor_last_error() returns.  Always returns -1.
- * Being replaced by rotor__fail(): new code uses that. */
+/* Sets the message rotor_last_error() returns (code ROTOR_EINVAL).
+ * Always returns -1.  Being replaced by rotor__fail(): new code uses
+ * that.  Left callers: the stream files and timeout.c. */
 int rotor__error(const char *fmt, ...) ROTOR__PRINTF(1, 2);
 /* Sets the code rotor_last_code() and the message rotor_last_error()
  * return (see <rotor/error.h>).  Returns code, for `return rotor__fail()`. */

@@ -15,7 +15,7 @@
 int rotor__table_init(struct rotor__table *t, size_t max)
 {
     if (max == 0)
-        return rotor__error("max_machines must be at least 1");
+        return rotor__fail(ROTOR_EINVAL, "max_machines must be at least 1");
     t->slots = NULL;
     t->cap = 0;
     /* UINT32_MAX is the free list's end marker, never a slot. */
@@ -37,13 +37,14 @@ static int grow(struct rotor__table *t)
     uint32_t ncap = t->cap ? t->cap * 2 : FIRST_CAP;
 
     if (t->cap == t->max)
-        return rotor__error("machine table full (%u machines)",
-                            (unsigned)t->max);
+        return rotor__fail(ROTOR_ENOSPC, "machine table full (%u machines)",
+                           (unsigned)t->max);
     if (ncap > t->max || ncap < t->cap)
         ncap = t->max;
     struct rotor__slot *s = rotor__realloc(t->slots, ncap * sizeof *s);
     if (!s)
-        return rotor__error("out of memory growing the machine table");
+        return rotor__fail(ROTOR_ENOMEM,
+                           "out of memory growing the machine table");
     for (uint32_t i = ncap; i-- > t->cap;) {
         s[i].m = NULL;
         s[i].gen = 1;
@@ -57,8 +58,11 @@ static int grow(struct rotor__table *t)
 
 int rotor__table_put(struct rotor__table *t, struct rotor_scope *m)
 {
-    if (t->free_head == ROTOR__NO_SLOT && grow(t) < 0)
-        return -1;
+    if (t->free_head == ROTOR__NO_SLOT) {
+        int r = grow(t);
+        if (r < 0)
+            return r;
+    }
     uint32_t i = t->free_head;
     struct rotor__slot *s = &t->slots[i];
     t->free_head = s->next_free;

@@ -1,11 +1,12 @@
 /*
- * trace.c: event names, event accessors and the trace lines
+ * trace.c: event names and the trace lines
  *     [echo_conn#12.3] reading --input--> flushing
- * printed to stderr, one fprintf per line so lines of several threads'
- * loops do not mix.
+ * given to the loop's hook or printed to stderr, one fprintf per line so
+ * lines of several threads' loops do not mix.
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +39,6 @@ const char *rotor_event_name(int kind)
     if (kind < 0 || kind >= ROTOR_EV_BUILTIN_COUNT)
         return NULL;
     return builtin_names[kind];
-}
-
-int rotor_event_kind(const rotor_event *ev)
-{
-    return ev->kind;
-}
-
-void *rotor_event_data(const rotor_event *ev)
-{
-    return ev->data;
-}
-
-size_t rotor_event_size(const rotor_event *ev)
-{
-    return ev->size;
-}
-
-int rotor_event_error(const rotor_event *ev)
-{
-    return ev->err;
-}
-
-int rotor_event_tag(const rotor_event *ev)
-{
-    return ev->tag;
 }
 
 bool rotor__trace_from_env(void)
@@ -122,4 +98,29 @@ void rotor__trace_note(const struct rotor_scope *m, const char *what)
     rotor__trace_printf(m->loop, "[%s#%u.%u] %s %s", m->type->name,
             (unsigned)m->ref.slot, (unsigned)m->ref.gen, what,
             state_label(m, m->state));
+}
+
+int rotor_loop_set_trace(struct rotor_loop *loop, rotor_trace_fn *fn,
+                         void *arg)
+{
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_set_trace: no loop");
+    loop->trace = fn != NULL;
+    loop->trace_fn = fn;
+    loop->trace_arg = arg;
+    return 0;
+}
+
+void rotor__trace_printf(const struct rotor_loop *loop, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (loop->trace_fn)
+        loop->trace_fn(loop->trace_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);   /* one call: lines do not mix */
 }

@@ -16,8 +16,10 @@ static void *worker(void *arg)
         for (unsigned long long i = 1; i <= 1000000; i++)
             *total += i;
     }
-    /* free() destroys the value if the machine is gone by then */
-    if (!total || rotor_promise_resolve(p, total, free) != 0)
+    /* free() destroys the value if the machine or loop is gone by then
+     * (ROTOR_ESHUTDOWN); refused otherwise, the value is still ours */
+    int r = total ? rotor_promise_resolve(p, total, free) : 0;
+    if (!total || (r < 0 && r != ROTOR_ESHUTDOWN))
         free(total);
     rotor_promise_free(p);  /* unresolved, the owner would learn so */
     return NULL;
@@ -49,7 +51,7 @@ void print_total(void *self, rotor_scope *s, const rotor_event *ev)
 int main(void)
 {
     struct rotor_loop *loop = rotor_loop_new(NULL);
-    if (!loop || rotor_spawn(loop, &summer_machine, NULL).gen == 0) {
+    if (!loop || !rotor_ref_valid(rotor_spawn(loop, &summer_machine, NULL))) {
         fprintf(stderr, "sum: %s\n", rotor_last_error());
         return 1;
     }

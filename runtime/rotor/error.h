@@ -40,6 +40,7 @@ extern "C" {
 #define ROTOR_ESHUTDOWN (-ESHUTDOWN)  /* the loop or machine has ended: the
                                          value or wakeup was not delivered */
 #define ROTOR_EMSGSIZE  (-EMSGSIZE)   /* a size over its limit */
+#define ROTOR_EADDRINUSE (-EADDRINUSE) /* the address is taken (a port) */
 #define ROTOR_EIO       (-EIO)        /* a failure of libevent or the system */
 #define ROTOR_ERESOLVE  (-100001)     /* a host name did not resolve */
 

@@ -34,12 +34,16 @@ struct rotor_ref;
 /* Opens a non-blocking, close-on-exec TCP socket listening on host:port
  * (numeric port; "0" picks a free one, see rotor_socket_port()), with
  * SO_REUSEADDR and, as flags ask, SO_REUSEPORT.  host NULL: all
- * addresses.  Returns the descriptor, or a negative value when no socket
- * could be made (rotor_last_code() and rotor_last_error() say why). */
+ * addresses.  Returns the descriptor (>= 0); ROTOR_EINVAL for unknown
+ * flags or port NULL; ROTOR_ERESOLVE when host or port is no address;
+ * ROTOR_ENOTSUP when SO_REUSEPORT is asked for and not supported;
+ * ROTOR_EADDRINUSE when the port is taken; ROTOR_EIO when socket(),
+ * bind() or listen() fail otherwise.  rotor_last_error() names host,
+ * port and the system's reason. */
 int rotor_listen_socket(const char *host, const char *port, int flags);
 
-/* The local port a socket is bound to, or a negative value (not an IP
- * socket, or not a socket: rotor_last_code() says). */
+/* The local port a socket is bound to (>= 0); ROTOR_EINVAL when fd is
+ * not a socket; ROTOR_ENOTSUP when it is not an IP socket. */
 int rotor_socket_port(int fd);
 
 /* Starts a listener machine of type `listener` on fd, a bound and

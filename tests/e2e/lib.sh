@@ -21,16 +21,31 @@ need() {
     command -v "$1" >/dev/null 2>&1 || fail "$1 is not installed (run ./bootstrap)"
 }
 
+# How long a wait for something that must happen may take: a bound on a
+# hang, never a guess at how fast the machine is (make check runs beside
+# other loads).
+E2E_PATIENCE=${E2E_PATIENCE:-60}
+
+# wait_for FILE TEXT WHAT: until TEXT (a grep pattern) shows up in FILE;
+# a failure after $E2E_PATIENCE seconds.
+wait_for() {
+    deadline=$(( $(date +%s) + E2E_PATIENCE ))
+    until LC_ALL=C grep -q -- "$2" "$1" 2>/dev/null; do
+        [ "$(date +%s)" -gt "$deadline" ] &&
+            fail "$3: no \"$2\" in $E2E_PATIENCE s: $(cat -v "$1" | tail -n 20)"
+        sleep 0.05
+    done
+}
+
 # start_server NAME LOGFILE ARGS...: runs a server on a free port and sets
 # PORT from the "listening on HOST:PORT" line it prints.
 start_server() {
     name=$1 log=$2; shift 2
     "$@" >"$log" 2>&1 &
     SERVER_PID=$!
-    i=0
+    deadline=$(( $(date +%s) + E2E_PATIENCE ))
     while ! grep -q "listening on" "$log" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 100 ] && fail "$name did not start: $(cat "$log")"
+        [ "$(date +%s)" -gt "$deadline" ] && fail "$name did not start: $(cat "$log")"
         kill -0 "$SERVER_PID" 2>/dev/null || fail "$name died: $(cat "$log")"
         sleep 0.05
     done

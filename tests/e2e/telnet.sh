@@ -24,16 +24,6 @@ no_iac() {
     fi
 }
 
-# wait_for FILE TEXT WHAT: until TEXT shows up in FILE (10 s at most).
-wait_for() {
-    i=0
-    until LC_ALL=C grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && fail "$3: no \"$2\" in: $(cat -v "$1")"
-        sleep 0.05
-    done
-}
-
 # listening PORT: a socket listens on 127.0.0.1:PORT (Linux /proc).
 listening() {
     hex=$(printf '%04X' "$1")
@@ -164,8 +154,11 @@ pass "telnetd session: negotiation, lines, replies, exit 0 when the program ends
 # All input at once, then stdin ends: the client half-closes after
 # sending it and shows what the server sent until it closed.  (telnetd
 # ends the session as soon as it reads the end of the stream, so how far
-# the program got is not ours to check; that it started is.)
-{ sleep 1; printf 'one\ntwo\nquit\n'; } |
+# the program got is not ours to check; that it started is.)  The input
+# goes once the program is there: before, telnetd could end the session
+# before starting it, however long a fixed pause.
+{ wait_for "$WORK/td2.out" 'telnet-prog ready' "telnetd, piped input"
+  printf 'one\ntwo\nquit\n'; } |
     client 127.0.0.1 "$TD_PORT" >"$WORK/td2.out" 2>"$WORK/td2.err" ||
     fail "telnetd, piped input: exit status $? ($(cat "$WORK/td2.err"))"
 no_iac "$WORK/td2.out" "telnetd, piped input"

@@ -717,6 +717,37 @@ START_TEST(chunked_after_error)
 }
 END_TEST
 
+/* The one byte-class table, against the RFCs' definitions written out
+ * the slow way; counted, then asserted once (Check reports each
+ * assertion to its parent). */
+static int tchar_by_rfc(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int hostchar_by_rfc(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("-._~%!$&'()*+,;=:[]", c));
+}
+
+START_TEST(byte_classes)
+{
+	int wrong = 0;
+
+	for (int c = 0; c < 256; c++) {
+		int cl = http_byte_class[c];
+		wrong += !(cl & HTTP_TCHAR) != !tchar_by_rfc(c);
+		wrong += !(cl & HTTP_HOSTCHAR) != !hostchar_by_rfc(c);
+		wrong += !(cl & HTTP_VALUECHAR) !=
+			 !((c >= 0x20 && c != 0x7f) || c == '\t');
+		wrong += (cl & ~(HTTP_TCHAR | HTTP_HOSTCHAR | HTTP_VALUECHAR)) != 0;
+	}
+	ck_assert_int_eq(wrong, 0);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http-parser");
@@ -730,6 +761,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, head_limit);
 	tcase_add_test(tc, field_count_limit);
 	tcase_add_test(tc, small_limits);
+	tcase_add_test(tc, byte_classes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("chunked");

@@ -45,11 +45,12 @@ struct seq {
 
 struct peer_seed {
     const char *name;
-    rotor_ref   send_to;    /* create sends `ping` here when gen != 0 */
+    rotor_ref   send_to;    /* create sends `ping` here when valid */
     int         send_result;
-    rotor_ref   kill;       /* create kills this machine when gen != 0 */
+    rotor_ref   kill;       /* create kills this machine when valid */
     int         kill_result;
     int         raise[4];   /* create raises these */
+    int         raise_result[4];
     int         nraise;
     int         destroyed;
 };

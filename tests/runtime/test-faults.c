@@ -495,6 +495,10 @@ static int run_scenario(int sc)
                        rotor_loop_machines(loop));
     } else if (!*rotor_last_error()) {
         return bad("rotor_loop_new failed without a message");
+    } else if (rotor_last_code() != ROTOR_ENOMEM &&
+               rotor_last_code() != ROTOR_EIO) {
+        /* libevent's own allocations failing are its failures: EIO */
+        return bad("rotor_loop_new failed with code %d", rotor_last_code());
     }
     for (int i = 0; i < fa.nthreads; i++)
         pthread_join(fa.threads[i], NULL);
@@ -610,7 +614,8 @@ END_TEST
 
 START_TEST(allocator_arguments)
 {
-    ck_assert_int_eq(rotor_set_allocator(hk_malloc, NULL, hk_free), -1);
+    ck_assert_int_eq(rotor_set_allocator(hk_malloc, NULL, hk_free),
+                     ROTOR_EINVAL);
     ck_assert_ptr_nonnull(strstr(rotor_last_error(), "rotor_set_allocator"));
 }
 END_TEST
@@ -795,7 +800,7 @@ START_TEST(kill_self_and_queued_victim)
     ck_assert_int_eq(rotor_loop_run(loop), 0);
     ck_assert_int_eq(kr.kill_victim, 0);
     ck_assert_int_eq(kr.destroyed_in_action, 1);   /* at once */
-    ck_assert_int_eq(kr.kill_victim_again, -1);    /* gone */
+    ck_assert_int_eq(kr.kill_victim_again, ROTOR_ENOENT);    /* gone */
     ck_assert_int_eq(kr.kill_self, 0);
     ck_assert_int_eq(kr.kill_self_again, 0);       /* still ending */
     ck_assert(kr.self_alive_after_kill);           /* deferred */
@@ -1119,8 +1124,10 @@ START_TEST(loop_new_out_of_descriptors)
         struct rotor_loop *loop = rotor_loop_new(&cfg);
         if (loop)
             rotor_loop_free(loop);      /* enough, as it turned out */
-        else
+        else {
             ck_assert_str_ne(rotor_last_error(), "");
+            ck_assert_int_eq(rotor_last_code(), ROTOR_EIO);
+        }
         restore(fds, n - (spare < n ? spare : n), &old);
         ck_assert_int_eq(atomic_load(&hk_live), live);
     }

@@ -26,7 +26,7 @@ void watcher_create(struct watcher *self, rotor_scope *s,
 
     self->rec = rec;
     ck_assert_int_eq(rotor_scope_fd(s), -1);
-    ck_assert_int_eq(rotor_watch_fd(s, -5), -1);
+    ck_assert_int_eq(rotor_watch_fd(s, -5), ROTOR_EINVAL);
     rec->watch_result = rotor_watch_fd(s, rec->fd);
     rec->second_result = rotor_watch_fd(s, rec->fd);
     rec->fd_seen = rotor_scope_fd(s);
@@ -104,7 +104,7 @@ START_TEST(readable_only_where_watched)
     d.target = rotor_spawn(loop, &watcher_machine, &rec);
     ck_assert_uint_ne(d.target.gen, 0);
     ck_assert_int_eq(rec.watch_result, 0);
-    ck_assert_int_eq(rec.second_result, -1);
+    ck_assert_int_eq(rec.second_result, ROTOR_EEXIST);
     ck_assert_int_eq(rec.fd_seen, sv[0]);
     ck_assert_uint_ne(rotor_spawn(loop, &driver_machine, &d).gen, 0);
     ck_assert_int_eq(rotor_loop_run(loop), 0);

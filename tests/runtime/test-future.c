@@ -51,7 +51,7 @@ void waiter_create(struct waiter *self, rotor_scope *s, const rotor_event *ev)
     struct rotor_promise *p = NULL;
 
     self->rec = rec;
-    ck_assert_int_eq(rotor_future_new(s, -1, &f, &p), -1);
+    ck_assert_int_eq(rotor_future_new(s, -1, &f, &p), ROTOR_EINVAL);
     ck_assert_ptr_null(f);
     for (int i = 0; i < rec->nfut; i++) {
         ck_assert_int_eq(rotor_future_new(s, i, &rec->f[i], &rec->p[i]), 0);
@@ -301,11 +301,12 @@ START_TEST(loop_freed_first)
     ck_assert_int_eq(rec.destroyed, 1);
     ck_assert_int_eq(atomic_load(&freed), 1);
     ck_assert_int_eq(rotor_promise_resolve(rec.p[1], val_new(2, &freed),
-                                           val_free), ROTOR_ENDED);
+                                           val_free), ROTOR_ESHUTDOWN);
     ck_assert_int_eq(atomic_load(&freed), 2);
     /* Already resolved: refused even now. */
     v = val_new(3, &freed);
-    ck_assert_int_eq(rotor_promise_resolve(rec.p[0], v, val_free), -1);
+    ck_assert_int_eq(rotor_promise_resolve(rec.p[0], v, val_free),
+                     ROTOR_EEXIST);
     free(v);
     for (int i = 0; i < 3; i++)
         rotor_promise_free(rec.p[i]);
@@ -354,7 +355,7 @@ START_TEST(resolved_twice)
     ck_assert_int_eq(rotor_loop_run(loop), 0);
     pthread_join(t, NULL);
     ck_assert_int_eq(r.result[0], 0);
-    ck_assert_int_eq(r.result[1], -1);
+    ck_assert_int_eq(r.result[1], ROTOR_EEXIST);
     ck_assert_int_eq(r.result[2], 1);
     ck_assert_int_eq(rec.got, 1);
     ck_assert_int_eq(rec.values[0], 1);

@@ -42,7 +42,7 @@ START_TEST(table_reuses_last_freed_and_stops_at_max)
         ck_assert_int_eq(rotor__table_put(&t, &m[i]), 0);
         ck_assert_uint_eq(m[i].ref.slot, (uint32_t)i);
     }
-    ck_assert_int_eq(rotor__table_put(&t, &m[4]), -1);
+    ck_assert_int_eq(rotor__table_put(&t, &m[4]), ROTOR_ENOSPC);
     rotor__table_release(&t, &m[1]);
     rotor__table_release(&t, &m[2]);
     ck_assert_int_eq(rotor__table_put(&t, &m[4]), 0);

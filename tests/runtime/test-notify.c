@@ -104,7 +104,7 @@ struct sender {
     struct rotor_notifier *n;
     struct sleep_rec *rec;
     int count, delay_ms;
-    int results[3];             /* how many of 0, ROTOR_ENDED, -1 */
+    int results[3];             /* how many of 0, ROTOR_ESHUTDOWN, others */
 };
 
 static void *send_wakeups(void *arg)
@@ -117,7 +117,7 @@ static void *send_wakeups(void *arg)
         if (snd->rec)
             atomic_fetch_add(&snd->rec->sent, 1);
         int r = rotor_notifier_notify(snd->n);
-        snd->results[r < 0 ? 2 : r]++;
+        snd->results[r == 0 ? 0 : r == ROTOR_ESHUTDOWN ? 1 : 2]++;
     }
     return NULL;
 }
@@ -136,6 +136,9 @@ START_TEST(wakeup_from_thread)
     ck_assert_int_eq(rec.destroyed, 1);
     /* The machine has ended: the notifier says so and does nothing. */
     ck_assert_int_eq(rotor_notifier_notify(rec.n), ROTOR_ENDED);
+    ck_assert_int_eq(ROTOR_ENDED, ROTOR_ESHUTDOWN);     /* the 0.1 name */
+    ck_assert_int_eq(rotor_last_code(), ROTOR_ESHUTDOWN);
+    ck_assert_ptr_nonnull(strstr(rotor_last_error(), "machine has ended"));
     rotor_notifier_free(rec.n);
 }
 END_TEST
@@ -266,13 +269,14 @@ START_TEST(loop_freed)
     rotor_loop_free(loop);
     loop = NULL;
     ck_assert_int_eq(rec.destroyed, 1);
-    ck_assert_int_eq(rotor_notifier_notify(rec.n), -1);
+    ck_assert_int_eq(rotor_notifier_notify(rec.n), ROTOR_ESHUTDOWN);
     ck_assert_ptr_nonnull(strstr(rotor_last_error(), "freed"));
     /* From another thread: fails the same way, never crashes. */
     snd = (struct sender){ rec.n, NULL, 5, 0, {0} };
     pthread_create(&t, NULL, send_wakeups, &snd);
     pthread_join(t, NULL);
-    ck_assert_int_eq(snd.results[2], 5);
+    ck_assert_int_eq(snd.results[1], 5);
+    ck_assert_int_eq(snd.results[2], 0);
     rotor_notifier_free(rec.n);
 }
 END_TEST
@@ -377,7 +381,8 @@ START_TEST(loops_in_threads)
         ck_assert_int_eq(lt[i].rec.destroyed, 1);
         ck_assert_int_ge(lt[i].rec.wakeups, 1);
         /* The loop is gone now: the notifier fails cleanly. */
-        ck_assert_int_eq(rotor_notifier_notify(lt[i].rec.n), -1);
+        ck_assert_int_eq(rotor_notifier_notify(lt[i].rec.n),
+                         ROTOR_ESHUTDOWN);
         rotor_notifier_free(lt[i].rec.n);
         pthread_mutex_destroy(&lt[i].mu);
         pthread_cond_destroy(&lt[i].cv);

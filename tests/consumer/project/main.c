@@ -70,8 +70,10 @@ int main(int argc, char **argv)
 
     struct rotor_loop *loop = rotor_loop_new(&cfg);
     int fd = rotor_listen_socket("127.0.0.1", port, 0);
-    if (!loop || fd < 0 ||
-        rotor_listen(loop, &echo_listener_machine, fd, NULL).gen == 0) {
+    rotor_ref listener = ROTOR_REF_NONE;
+    if (loop && fd >= 0)
+        listener = rotor_listen(loop, &echo_listener_machine, fd, NULL);
+    if (!rotor_ref_valid(listener)) {
         fprintf(stderr, "echo-server: %s\n", rotor_last_error());
         return 1;
     }
