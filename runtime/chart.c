@@ -148,8 +148,8 @@ static void keep(struct rotor_scope *m, const rotor_event *ev)
         r->deferred[r->ndeferred++] = *ev;
         return;
     }
-    rotor__error("%s: more than %d deferred events", m->type->name,
-                 ROTOR_MAX_DEFERRED);
+    rotor__fail(ROTOR_ENOSPC, "%s: more than %d deferred events",
+                m->type->name, ROTOR_MAX_DEFERRED);
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "more than 64 deferred events: error in");
     if (rotor__queue_push(&m->internal, m->ref, ROTOR__EV_CHART_OVERFLOW,
@@ -288,8 +288,8 @@ int rotor_chart_enter(void *self, rotor_scope *s, const rotor_event *ev)
         return ROTOR_ERROR;
     s->chart = new_run(s->type);
     if (!s->chart) {
-        rotor__error("%s: out of memory entering the statechart",
-                     s->type->name);
+        rotor__fail(ROTOR_ENOMEM, "%s: out of memory entering the statechart",
+                    s->type->name);
         return ROTOR_ERROR;
     }
     int top = s->type->initial;

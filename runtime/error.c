@@ -13,17 +13,6 @@
 static _Thread_local char last_error[256];
 static _Thread_local int last_code;
 
-int rotor__error(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    last_code = ROTOR_EINVAL;
-    return -1;
-}
-
 int rotor__fail(int code, const char *fmt, ...)
 {
     va_list ap;

@@ -324,10 +324,6 @@ void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
 void rotor__trace_note(const struct rotor_scope *m, const char *what);
 bool rotor__trace_from_env(void);
 
-/* Sets the message rotor_last_error() returns (code ROTOR_EINVAL).
- * Always returns -1.  Being replaced by rotor__fail(): new code uses
- * that.  Left callers: the stream files and timeout.c. */
-int rotor__error(const char *fmt, ...) ROTOR__PRINTF(1, 2);
 /* Sets the code rotor_last_code() and the message rotor_last_error()
  * return (see <rotor/error.h>).  Returns code, for `return rotor__fail()`. */
 int rotor__fail(int code, const char *fmt, ...) ROTOR__PRINTF(2, 3);

@@ -33,7 +33,7 @@ static struct rotor__tmo *add(struct rotor_loop *loop, uint32_t ms)
         size_t ncap = c->cap ? c->cap * 2 : 8;
         struct rotor__tmo *v = rotor__realloc(c->v, ncap * sizeof *v);
         if (!v) {
-            rotor__error("out of memory arming a timeout");
+            rotor__fail(ROTOR_ENOMEM, "out of memory arming a timeout");
             return NULL;
         }
         c->v = v;
@@ -170,7 +170,8 @@ static struct event *timer_of(struct rotor_scope *m, int level)
     if (!m->deep) {
         m->deep = rotor__calloc(ROTOR_MAX_DEPTH - 1, sizeof *m->deep);
         if (!m->deep) {
-            rotor__error("%s: out of memory arming a timeout", m->type->name);
+            rotor__fail(ROTOR_ENOMEM, "%s: out of memory arming a timeout",
+                        m->type->name);
             return NULL;
         }
         for (int i = 0; i < ROTOR_MAX_DEPTH - 1; i++) {
@@ -187,8 +188,8 @@ static struct event *timer_of(struct rotor_scope *m, int level)
  * ever: the caller ends it as an error. */
 static int timer_failed(struct rotor_scope *m)
 {
-    return rotor__error("%s: cannot arm the timeout of state %s",
-                        m->type->name, m->type->states[m->state].name);
+    return rotor__fail(ROTOR_ENOMEM, "%s: cannot arm the timeout of state %s",
+                       m->type->name, m->type->states[m->state].name);
 }
 
 static void cancel_from(struct rotor_scope *m, int keep)
@@ -244,8 +245,9 @@ static int arm_one(struct rotor_scope *m, int state, int slot, uint32_t ms)
     struct rotor__state_timer *t = tv ? free_timer(m) : NULL;
 
     if (!t || event_add(&t->ev, tv) < 0)
-        return rotor__error("%s: cannot arm the timeout of state %s",
-                            m->type->name, m->type->states[state].name);
+        return rotor__fail(ROTOR_ENOMEM, "%s: cannot arm the timeout of "
+                           "state %s", m->type->name,
+                           m->type->states[state].name);
     t->state = state;
     t->slot = (uint8_t)slot;
     return 0;
