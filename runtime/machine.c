@@ -110,10 +110,14 @@ static ALWAYS_INLINE bool deliver_one(struct rotor_scope *m, const struct rotor_
     int from = m->state;
     const struct rotor__kind_ops *ops = ops_of(m->type);
 
+    if (kind == ROTOR__EV_INTERNAL)
+        return true;            /* the caller drains m's internal queue */
     if (kind < 0) {
-        if (kind != ROTOR__EV_INTERNAL && ops->internal)
+        if (ops->internal)
             ops->internal(m, kind);
-        return true;            /* m may be gone: only raw events reach here */
+        /* m may be gone (a stream's check delivers, and may end it): not
+         * to be touched again.  What that delivery raised it drained. */
+        return false;
     }
     struct rotor_scope *prev = enter_user(m);
     int to = m->type->dispatch(m->data, m, from, kind, ev);
