@@ -59,6 +59,7 @@ struct rotor_scope {
     void     *kind_data;  /* struct rotor__stream / rotor__listener */
     struct rotor_future *futures; /* its pending futures (future.c) */
     struct rotor__life  *life;    /* shared with its notifiers, or NULL */
+    struct rotor__delayed *delayed; /* its pending delayed sends (delay.c) */
 };
 
 /* ---- machine table (table.c) ---------------------------------------- */
@@ -157,6 +158,7 @@ struct rotor_loop {
     struct rotor__mailbox  *mbox;     /* cross-thread traffic (notify.c) */
     rotor_trace_fn         *trace_fn; /* NULL: trace lines go to stderr */
     void                   *trace_arg;
+    int                     delay_id; /* the last delayed send's id (delay.c) */
 };
 
 /* Delivers queued events until none is left, unless user code of this
@@ -262,6 +264,12 @@ void rotor__notifier_arrive(struct rotor_loop *loop,
 void rotor__async_release(struct rotor_scope *m);
 /* Marks m's notifiers' machine as ended (notify.c). */
 void rotor__life_end(struct rotor_scope *m);
+
+/* ---- delayed sends (delay.c) ---------------------------------------- */
+
+/* m ends: its pending delayed sends are dropped.  Called once, before
+ * `destroy` (which cannot make new ones). */
+void rotor__delay_release(struct rotor_scope *m);
 
 /* ---- memory (alloc.c) ----------------------------------------------- */
 
