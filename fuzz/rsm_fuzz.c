@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void emit_all(const struct rsm_file *file, struct buf *c, struct buf *h,
                      struct buf *dot, bool lines)
 {
-    struct emit_options eo = { "fuzz", "in.rsm", "out.c", "out.h", lines };
+    struct emit_options eo = { "fuzz", "in.rsm", "out.h", lines };
     emit_c(file, &eo, c, h);
     emit_dot(file, &eo, dot);
 }

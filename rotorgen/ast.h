@@ -69,6 +69,16 @@ struct transition {
     enum target_kind  to;
     int               target_state; /* TO_STATE */
     int               future;       /* index of arg in machine's futures, or -1 */
+    /* statecharts */
+    bool              is_else;      /* a choice's `else` branch (last, no guard) */
+    /* resolved: `on timeout(NAME)`: index into timeout_state's timeouts[];
+     * -1 for a plain `on timeout` (any timeout, the anonymous one included) */
+    int               timeout_index;
+    int               timeout_state;  /* state declaring NAME (the source or an
+                                         enclosing one), or -1 */
+    /* resolved: `on completed` / `on completed(S)`: the state whose
+     * completion is meant (the source, or S); -1 for any other event */
+    int               completed_state;
 };
 
 enum expect_kind { EXPECT_NONE, EXPECT_BYTES, EXPECT_UNTIL, EXPECT_LINE,
@@ -91,6 +101,21 @@ struct attr {
     struct loc       delim_loc;
 };
 
+/* What a states[] entry is.  STATE_NORMAL is a leaf or a composite (OR)
+ * state; STATE_PARALLEL an AND state whose direct children are its regions
+ * (ordinary states, composite or not, all active together); STATE_CHOICE
+ * and STATE_HISTORY are pseudostates: never active, never a parent, each
+ * an entry of machine.states[] with its parent set like any state's. */
+enum state_kind { STATE_NORMAL, STATE_PARALLEL, STATE_CHOICE, STATE_HISTORY };
+
+/* `timeout NAME D;`: armed on entry of its state, cancelled on exit. */
+struct named_timeout {
+    struct ident name;
+    struct ident duration;      /* as written: "5ms", or a constant's name */
+    struct loc   loc;           /* of `timeout` */
+    uint32_t     ms;            /* resolved */
+};
+
 struct state {
     struct ident       name;
     bool               initial;
@@ -103,7 +128,9 @@ struct state {
     struct attr       *attrs;
     size_t             nattrs, attrs_cap;
     /* resolved */
-    int                initial_child;   /* composite: its initial substate; leaf: -1 */
+    int                initial_child;   /* composite: its initial substate;
+                                           parallel: its first region; leaf
+                                           and pseudostate: -1 */
     int                nchildren;
     int                leaf;            /* the leaf entered with it (itself, or
                                            down the initial substates) */
@@ -115,6 +142,30 @@ struct state {
     const char        *delim;
     size_t             delim_len;
     int                expect_from;     /* state whose `expect` applies, or -1 */
+    /* statecharts, as written */
+    enum state_kind    kind;
+    bool               deep;            /* STATE_HISTORY: `deep history` */
+    struct ident       history_default; /* `history h -> DEFAULT;` text NULL: none */
+    struct ident_list  defers;          /* every `defer E1, E2;` of the state, in order */
+    struct named_timeout *timeouts;     /* `timeout NAME D;`, in order */
+    size_t             ntimeouts, timeouts_cap;
+    /* A choice's branches are its trans[]: event.text NULL, guard (none on
+     * the last, `else`, whose is_else is true), actions, target. */
+    /* resolved */
+    int                history_target;  /* STATE_HISTORY: where it leads before
+                                           its composite was ever left: the
+                                           DEFAULT written, else the parent's
+                                           initial child, or for a parallel
+                                           parent the parent itself (all
+                                           regions); -1 otherwise */
+    int               *defer_events;    /* own `defer`s as event slots: a
+                                           built-in's index, or nbuiltin_events
+                                           + a user event's index; no repeats */
+    size_t             ndefer_events;
+    bool               can_complete;    /* composite with a final direct child,
+                                           or a parallel whose every region is
+                                           final or can complete */
+    bool               region;          /* a direct child of a STATE_PARALLEL */
 };
 
 struct machine {
@@ -134,6 +185,15 @@ struct machine {
     int                initial;       /* top-level initial state */
     int                initial_leaf;  /* where the machine starts */
     bool               nested;        /* has a state inside a state */
+    bool               has_parallel;  /* any STATE_PARALLEL */
+    bool               has_history;   /* any STATE_HISTORY */
+    bool               has_choice;    /* any STATE_CHOICE */
+    bool               has_defer;     /* any `defer` */
+    bool               has_completion;/* any `on completed` */
+    /* In a stream machine at most one region of a parallel state carries
+     * `expect` (checked): leaves inherit `expect` as before, and the
+     * stream expects what the active leaf of that region says. */
+    bool               has_named_timeouts;
     const char       **tags;          /* "struct T" the header must declare */
     size_t             ntags, tags_cap;
 };
@@ -147,9 +207,21 @@ struct function {
     size_t       machine;       /* where first used */
 };
 
+/* `const NAME = 16384;` or `const NAME = 10s;` at the top of a file.
+ * Wherever a number or duration may stand, NAME may too: the checker
+ * resolves it into the same fields a literal gives. */
+struct constant {
+    struct ident name;
+    struct ident value;         /* as written: "16384", "10s" */
+    bool         is_duration;   /* resolved: value had a unit */
+    uint64_t     number;        /* resolved: the integer, ms for durations */
+};
+
 struct rsm_file {
     struct code_block *blocks;
     size_t             nblocks, blocks_cap;
+    struct constant   *constants;   /* in order written */
+    size_t             nconstants, constants_cap;
     struct machine    *machines;
     size_t             nmachines, machines_cap;
     /* resolved: distinct user functions in order of first use */

@@ -34,7 +34,8 @@ void diag_set_bailout(jmp_buf *bail);
 
 /* The warnings, each named as in -Wname / -Wno-name. */
 #define DIAG_WARNINGS(X) \
-    X(unreachable) X(dead_end) X(shadowed) X(unhandled)
+    X(unreachable) X(dead_end) X(shadowed) X(unhandled) X(defer_handled) \
+    X(never_completes)
 
 /* Switches the warning spelled name ("dead-end") on or off; false when
  * there is no such warning. */

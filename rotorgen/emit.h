@@ -10,7 +10,6 @@
 struct emit_options {
     const char *version;    /* of rotorgen */
     const char *input;      /* the .rsm as named on the command line */
-    const char *c_path;     /* the .c as named, for #line back to it */
     const char *h_path;     /* the header as named */
     bool        lines;      /* false: #line directives commented out */
 };

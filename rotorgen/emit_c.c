@@ -17,15 +17,24 @@
 #include "emit.h"
 #include "parse.h"
 
+/* The runtime's contract: rotorgen's own numbers must be its numbers. */
+#include "rotor/machine.h"
+
+_Static_assert(MAX_STATE_DEPTH == ROTOR_MAX_DEPTH, "nesting limit");
+_Static_assert((int)KIND_RAW == (int)ROTOR_KIND_RAW && (int)KIND_STREAM == (int)ROTOR_KIND_STREAM &&
+               (int)KIND_LISTENER == (int)ROTOR_KIND_LISTENER, "machine kinds");
+_Static_assert((int)EXPECT_NONE == (int)ROTOR_EXPECT_NONE &&
+               (int)EXPECT_BYTES == (int)ROTOR_EXPECT_BYTES &&
+               (int)EXPECT_UNTIL == (int)ROTOR_EXPECT_UNTIL &&
+               (int)EXPECT_LINE == (int)ROTOR_EXPECT_LINE &&
+               (int)EXPECT_FLUSH == (int)ROTOR_EXPECT_FLUSH &&
+               (int)EXPECT_SLEEP == (int)ROTOR_EXPECT_SLEEP, "expectations");
+_Static_assert(WATCH_READABLE == ROTOR_WATCH_READABLE &&
+               WATCH_WRITABLE == ROTOR_WATCH_WRITABLE, "watch bits");
+
+#include "emit_c.h"
 #include "rotorgen/template.inc"
 
-struct emitter {
-    const struct rsm_file     *file;
-    const struct emit_options *opt;
-    struct buf                *out;
-    const struct machine      *m;          /* inside "%% machine {" */
-    size_t                     machine;
-};
 
 /* ---- small writers ----------------------------------------------------- */
 
@@ -69,12 +78,12 @@ static void line_directive(struct emitter *e, unsigned long line, const char *pa
  * place in the .rsm (the name of the function called, or the machine)
  * and depends on nothing else.  The glue after a call is counted from
  * there. */
-static void line_to_rsm(struct emitter *e, struct loc at)
+void line_to_rsm(struct emitter *e, struct loc at)
 {
     line_directive(e, at.line, e->opt->input);
 }
 
-static void indent(struct emitter *e, int depth)
+void indent(struct emitter *e, int depth)
 {
     buf_printf(e->out, "%*s", depth * 4, "");
 }
@@ -87,7 +96,7 @@ static void call_action(struct emitter *e, int depth, struct ident fn)
     buf_printf(e->out, "%s(self, s, ev);\n", fn.text);
 }
 
-static void call_actions(struct emitter *e, int depth,
+void call_actions(struct emitter *e, int depth,
                          const struct ident_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
@@ -168,7 +177,27 @@ static void state_table(struct emitter *e)
         } else {
             buf_puts(e->out, "        .delim = NULL, .delim_len = 0u,\n");
         }
+        if (st->ntimeouts)
+            buf_printf(e->out, "        .timeouts = %s__timeouts_%s, .ntimeouts = %zuu,\n",
+                       m->name.text, st->name.text, st->ntimeouts);
         buf_puts(e->out, "    },\n");
+    }
+}
+
+/* `timeout NAME D;` of each state that has some, for its row. */
+static void timeout_tables(struct emitter *e)
+{
+    const struct machine *m = e->m;
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        if (!st->ntimeouts)
+            continue;
+        buf_printf(e->out, "\nstatic const struct rotor_timeout_info %s__timeouts_%s[] = {\n",
+                   m->name.text, st->name.text);
+        for (size_t k = 0; k < st->ntimeouts; k++)
+            buf_printf(e->out, "    { \"%s\", %luu },\n", st->timeouts[k].name.text,
+                       (unsigned long)st->timeouts[k].ms);
+        buf_puts(e->out, "};\n");
     }
 }
 
@@ -209,7 +238,7 @@ static void enter_body(struct emitter *e)
                m->states[m->initial_leaf].name.text);
 }
 
-static void event_label(struct emitter *e, const struct transition *t)
+void event_label(struct emitter *e, const struct transition *t)
 {
     if (t->user_event)
         buf_printf(e->out, "%s_ev_%s", e->m->name.text, t->event.text);
@@ -251,7 +280,7 @@ static void exit_up_to(struct emitter *e, int depth, int leaf, int keep)
 static int enter_down(struct emitter *e, int depth, int keep, int to)
 {
     const struct machine *m = e->m;
-    int path[MAX_STATE_DEPTH + 1];
+    int path[ROTOR_MAX_DEPTH + 1];
     int n = 0;
     for (int s = to; s >= 0 && s != keep; s = m->states[s].parent)
         path[n++] = s;
@@ -290,26 +319,96 @@ static void transition_return(struct emitter *e, int depth,
     }
 }
 
+bool is_builtin(const struct transition *t, const char *name)
+{
+    return !t->user_event && !strcmp(builtin_events[t->event_code].name, name);
+}
+
 /* The conditions besides the guard: which timer a `timeout` came from
- * (see ROTOR_TIMEOUT_REACHES in machine.h) and which future resolved.
+ * (see ROTOR_TIMEOUT_TAG in machine.h) and which future resolved.
  * Returns whether there were any (an `if` is open). */
 static bool filters(struct emitter *e, int depth, const struct state *from,
                     const struct transition *t)
 {
-    bool level = !t->user_event && from->depth > 0 &&
-                 !strcmp(builtin_events[t->event_code].name, "timeout");
+    bool timeout = is_builtin(t, "timeout");
+    bool named = timeout && t->arg.text && t->timeout_index >= 0;
+    bool level = timeout && !named && from->depth > 0;
     bool future = t->future >= 0;
-    if (!level && !future)
+    if (!level && !named && !future)
         return false;
     indent(e, depth);
     buf_puts(e->out, "if (");
     if (level)
         buf_printf(e->out, "ROTOR_TIMEOUT_REACHES(ev, %uu)", from->depth);
+    if (named)
+        buf_printf(e->out, "rotor_event_tag(ev) == ROTOR_TIMEOUT_TAG(%uu, %du)",
+                   e->m->states[t->timeout_state].depth, t->timeout_index + 1);
     if (future)
-        buf_printf(e->out, "%srotor_event_tag(ev) == %s_fu_%s", level ? " && " : "",
+        buf_printf(e->out, "%srotor_event_tag(ev) == %s_fu_%s", level || named ? " && " : "",
                    e->m->name.text, e->m->futures[t->future].text);
     buf_puts(e->out, ") {\n");
     return true;
+}
+
+static bool is_choice(const struct machine *m, const struct transition *t)
+{
+    return t->to == TO_STATE && m->states[t->target_state].kind == STATE_CHOICE;
+}
+
+/* The state a choice's branch keeps: the innermost of `keep` and the
+ * states around it that its target lies inside. */
+static int branch_keep(const struct machine *m, int keep, const struct transition *b)
+{
+    if (b->to != TO_STATE)
+        return -1;
+    while (keep >= 0 && !is_proper_ancestor(m, keep, b->target_state))
+        keep = m->states[keep].parent;
+    return keep;
+}
+
+static void transition_tail(struct emitter *e, int depth, int keep,
+                            const struct transition *t);
+
+/* UML's compound transition after its first segment, which left every
+ * state inside `keep`: the branches in order, each under its guard (the
+ * last, else, under none), each leaving what its target is outside of,
+ * then running its actions and going on (to another choice, maybe). */
+static void choice_branches(struct emitter *e, int depth, int choice, int keep)
+{
+    const struct state *c = &e->m->states[choice];
+    for (size_t i = 0; i < c->ntrans; i++) {
+        const struct transition *b = &c->trans[i];
+        int d = depth;
+        if (b->guard.text) {
+            line_to_rsm(e, b->guard.loc);
+            indent(e, depth);
+            buf_printf(e->out, "if (%s(self, s, ev)) {\n", b->guard.text);
+            d++;
+        }
+        int k = branch_keep(e->m, keep, b);
+        exit_up_to(e, d, keep, k);
+        call_actions(e, d, &b->actions);
+        transition_tail(e, d, k, b);
+        if (b->guard.text) {
+            indent(e, depth);
+            buf_puts(e->out, "}\n");
+        }
+    }
+}
+
+/* After the exits and actions of a segment that kept `keep`: the next
+ * choice, or the entries and the result. */
+static void transition_tail(struct emitter *e, int depth, int keep,
+                            const struct transition *t)
+{
+    if (is_choice(e->m, t)) {
+        choice_branches(e, depth, t->target_state, keep);
+        return;
+    }
+    int leaf = 0;
+    if (t->to == TO_STATE)
+        leaf = enter_down(e, depth, keep, t->target_state);
+    transition_return(e, depth, t, leaf, keep);
 }
 
 /* One transition of state `from`, tried while `leaf` is active: filters,
@@ -328,15 +427,16 @@ static bool transition(struct emitter *e, int leaf, int from,
         buf_printf(e->out, "if (%s(self, s, ev)) {\n", t->guard.text);
         depth++;
     }
-    int keep = -1, target = leaf;
+    int keep = -1;
     if (t->to == TO_STATE)
         keep = domain(m, from, t->target_state);
     if (t->to != TO_INTERNAL)
         exit_up_to(e, depth, leaf, keep);
     call_actions(e, depth, &t->actions);
-    if (t->to == TO_STATE)
-        target = enter_down(e, depth, keep, t->target_state);
-    transition_return(e, depth, t, target, keep);
+    if (t->to == TO_INTERNAL)
+        transition_return(e, depth, t, leaf, keep);
+    else
+        transition_tail(e, depth, keep, t);
     while (depth > 3) {
         depth--;
         indent(e, depth);
@@ -425,7 +525,7 @@ static void dispatch_cases(struct emitter *e)
     for (size_t i = 0; i < nslots; i++)
         first_seen[i] = (size_t)-1;
     for (size_t i = 0; i < m->nstates; i++)
-        if (!m->states[i].nchildren)
+        if (!m->states[i].nchildren && m->states[i].kind == STATE_NORMAL)
             state_case(e, (int)i, first_seen);
 }
 
@@ -458,6 +558,20 @@ static void type_fields(struct emitter *e)
 }
 
 /* ---- header parts ------------------------------------------------------ */
+
+/* `const NAME = V;`: the value the .rsm uses, so C and .rsm share it. */
+static void constants(struct emitter *e)
+{
+    const struct rsm_file *f = e->file;
+    if (!f->nconstants)
+        return;
+    buf_putc(e->out, '\n');
+    for (size_t i = 0; i < f->nconstants; i++) {
+        const struct constant *c = &f->constants[i];
+        buf_printf(e->out, "#define %s %llu%s\n", c->name.text,
+                   (unsigned long long)c->number, c->is_duration ? " /* ms */" : "");
+    }
+}
 
 static void struct_decls(struct emitter *e)
 {
@@ -551,7 +665,8 @@ static const struct part { const char *name; part_fn *fn; } parts[] = {
     { "dispatch_cases", dispatch_cases }, { "type_fields", type_fields },
     { "struct_decls", struct_decls },   { "state_enum", state_enum },
     { "event_enum", event_enum },       { "prototypes", prototypes },
-    { "future_enum", future_enum },
+    { "future_enum", future_enum },     { "constants", constants },
+    { "timeout_tables", timeout_tables }, { "chart_tables", chart_tables },
     { "raise_helpers", raise_helpers }, { "context_helper", context_helper },
 };
 
@@ -622,24 +737,50 @@ static void copy_line(struct emitter *e, const char *line)
 
 static size_t run_lines(struct emitter *e, const char *const *lines, size_t i);
 
+/* The index of the "%% }" that closes the block whose body starts at i. */
+static size_t block_end(const char *const *lines, size_t i)
+{
+    int open = 1;
+    for (; lines[i]; i++) {
+        if (!strcmp(lines[i], "%% }") && --open == 0)
+            return i;
+        size_t len = strlen(lines[i]);
+        if (!strncmp(lines[i], "%% ", 3) && len > 2 && !strcmp(lines[i] + len - 2, " {"))
+            open++;
+    }
+    template_bug("block", "unclosed");
+    return i;
+}
+
 /* Runs the lines of a "%% machine {" block once per machine; returns the
  * index of its "%% }" line. */
 static size_t run_machines(struct emitter *e, const char *const *lines, size_t body)
 {
-    size_t end = body;
-    if (e->file->nmachines == 0)
-        e->m = NULL;
     for (size_t i = 0; i < e->file->nmachines; i++) {
         e->m = &e->file->machines[i];
         e->machine = i;
-        end = run_lines(e, lines, body);
-    }
-    if (e->file->nmachines == 0) {     /* skip the block */
-        while (lines[end] && strcmp(lines[end], "%% }") != 0)
-            end++;
+        run_lines(e, lines, body);
     }
     e->m = NULL;
-    return end;
+    return block_end(lines, body);
+}
+
+/* "%% if compiled {" or "%% if chart {": runs the block for the machine
+ * of that sort; returns the index of its "%% }". */
+static size_t run_if(struct emitter *e, const char *const *lines, size_t i)
+{
+    const char *cond = lines[i] + strlen("%% if ");
+    bool chart = e->m && is_chart(e->m);
+    bool yes = false;
+    if (!strcmp(cond, "compiled {"))
+        yes = !chart;
+    else if (!strcmp(cond, "chart {"))
+        yes = chart;
+    else
+        template_bug("condition", cond);
+    if (yes)
+        run_lines(e, lines, i + 1);
+    return block_end(lines, i + 1);
 }
 
 /* Runs template lines from i up to a "%% }" or the end; returns where
@@ -654,6 +795,8 @@ static size_t run_lines(struct emitter *e, const char *const *lines, size_t i)
             return i;
         if (!strcmp(line, "%% machine {"))
             i = run_machines(e, lines, i + 1);
+        else if (!strncmp(line, "%% if ", 6))
+            i = run_if(e, lines, i);
         else if (!strncmp(line, "%% ", 3))
             run_part(e, line + 3);
         else

@@ -29,14 +29,36 @@ static void indent(struct dot *d, unsigned depth)
     buf_printf(d->out, "%*s", (int)(depth * 4), "");
 }
 
+/* The named timeouts and deferred events of a state, one per line. */
+static void extras(struct dot *d, const struct state *st)
+{
+    for (size_t i = 0; i < st->ntimeouts; i++)
+        buf_printf(d->out, "\\ntimeout %s %lums", st->timeouts[i].name.text,
+                   (unsigned long)st->timeouts[i].ms);
+    for (size_t i = 0; i < st->defers.count; i++)
+        buf_printf(d->out, "%s%s", i ? ", " : "\\ndefer ", st->defers.items[i].text);
+}
+
 static void leaf_node(struct dot *d, int s, unsigned depth)
 {
     const struct state *st = &d->m->states[s];
     indent(d, depth);
     node_id(d, s);
+    if (st->kind == STATE_CHOICE) {
+        buf_printf(d->out, " [label=\"%s\", shape=diamond, style=solid];\n",
+                   st->name.text);
+        return;
+    }
+    if (st->kind == STATE_HISTORY) {
+        buf_printf(d->out, " [label=\"%s\", xlabel=\"%s\", shape=circle, "
+                   "style=solid, width=0.3, fixedsize=true];\n",
+                   st->deep ? "H*" : "H", st->name.text);
+        return;
+    }
     buf_printf(d->out, " [label=\"%s", st->name.text);
     if (st->timeout_ms)
         buf_printf(d->out, "\\ntimeout %lums", (unsigned long)st->timeout_ms);
+    extras(d, st);
     buf_printf(d->out, "\"%s];\n", st->final ? ", peripheries=2" : "");
 }
 
@@ -55,6 +77,41 @@ static void initial_mark(struct dot *d, int parent, int first, unsigned depth)
     buf_puts(d->out, ";\n");
 }
 
+static size_t states_in(struct dot *d, int parent, size_t from, unsigned depth);
+
+static void cluster_open(struct dot *d, size_t i, const char *style,
+                         unsigned depth)
+{
+    const struct state *st = &d->m->states[i];
+    indent(d, depth);
+    buf_printf(d->out, "subgraph cluster_m%zus%zu {\n", d->index, i);
+    indent(d, depth + 1);
+    buf_printf(d->out, "style=%s;\n", style);
+    indent(d, depth + 1);
+    buf_printf(d->out, "label=\"%s", st->name.text);
+    if (st->timeout_ms)
+        buf_printf(d->out, " (timeout %lums)", (unsigned long)st->timeout_ms);
+    extras(d, st);
+    buf_puts(d->out, "\";\n");
+}
+
+/* A composite (or parallel) state as a cluster; a region is dashed, and a
+ * region with no substates is a dashed cluster around its node. */
+static size_t cluster(struct dot *d, size_t i, unsigned depth)
+{
+    const struct state *st = &d->m->states[i];
+    const char *style = st->region ? "\"dashed,rounded\"" : "rounded";
+    cluster_open(d, i, style, depth);
+    if (!st->nchildren)
+        leaf_node(d, (int)i, depth + 1);
+    if (st->initial_child >= 0 && st->kind != STATE_PARALLEL)
+        initial_mark(d, (int)i, st->initial_child, depth + 1);
+    size_t next = states_in(d, (int)i, i + 1, depth + 1);
+    indent(d, depth);
+    buf_puts(d->out, "}\n");
+    return next;
+}
+
 /* The states whose parent is `parent`, from index `from` on (children
  * follow their parent in the array); returns the index after them. */
 static size_t states_in(struct dot *d, int parent, size_t from, unsigned depth)
@@ -63,36 +120,30 @@ static size_t states_in(struct dot *d, int parent, size_t from, unsigned depth)
     size_t i = from;
     while (i < m->nstates && m->states[i].parent == parent) {
         const struct state *st = &m->states[i];
-        if (!st->nchildren) {
+        if (st->nchildren || st->region) {
+            i = cluster(d, i, depth);
+        } else {
             leaf_node(d, (int)i, depth);
-            i++;
-            continue;
+            size_t end = i + 1;     /* a leaf's pseudostates */
+            while (end < m->nstates && m->states[end].depth > st->depth)
+                end++;
+            states_in(d, (int)i, i + 1, depth);
+            i = end;
         }
-        indent(d, depth);
-        buf_printf(d->out, "subgraph cluster_m%zus%zu {\n", d->index, i);
-        indent(d, depth + 1);
-        buf_puts(d->out, "style=rounded;\n");
-        indent(d, depth + 1);
-        buf_printf(d->out, "label=\"%s", st->name.text);
-        if (st->timeout_ms)
-            buf_printf(d->out, " (timeout %lums)", (unsigned long)st->timeout_ms);
-        buf_puts(d->out, "\";\n");
-        if (st->initial_child >= 0)
-            initial_mark(d, (int)i, st->initial_child, depth + 1);
-        i = states_in(d, (int)i, i + 1, depth + 1);
-        indent(d, depth);
-        buf_puts(d->out, "}\n");
     }
     return i;
 }
 
 static void label(struct dot *d, const struct transition *t)
 {
-    buf_puts(d->out, t->event.text);
+    if (t->event.text)
+        buf_puts(d->out, t->event.text);
+    else if (t->is_else)
+        buf_puts(d->out, "else");
     if (t->arg.text)
         buf_printf(d->out, "(%s)", t->arg.text);
     if (t->guard.text)
-        buf_printf(d->out, " [%s]", t->guard.text);
+        buf_printf(d->out, "%s[%s]", t->event.text ? " " : "", t->guard.text);
     for (size_t i = 0; i < t->actions.count; i++)
         buf_printf(d->out, "%s%s", i ? ", " : " / ", t->actions.items[i].text);
 }
@@ -132,6 +183,22 @@ static void edge(struct dot *d, int from, const struct transition *t)
     buf_puts(d->out, "];\n");
 }
 
+/* Where a history leads before its composite was ever left. */
+static void history_edge(struct dot *d, int h)
+{
+    int to = d->m->states[h].history_target;
+    if (to < 0)
+        return;
+    buf_puts(d->out, "    ");
+    node_id(d, h);
+    buf_puts(d->out, " -> ");
+    node_id(d, d->m->states[to].leaf);
+    buf_puts(d->out, " [style=dotted");
+    if (d->m->states[to].nchildren)
+        buf_printf(d->out, ", lhead=cluster_m%zus%d", d->index, to);
+    buf_puts(d->out, "];\n");
+}
+
 static void machine(struct dot *d)
 {
     const struct machine *m = d->m;
@@ -152,9 +219,12 @@ static void machine(struct dot *d)
         buf_printf(d->out, "        m%zuerror [label=\"error\", shape=doublecircle, "
                    "color=red];\n", d->index);
     buf_puts(d->out, "    }\n");
-    for (size_t i = 0; i < m->nstates; i++)
+    for (size_t i = 0; i < m->nstates; i++) {
         for (size_t j = 0; j < m->states[i].ntrans; j++)
             edge(d, (int)i, &m->states[i].trans[j]);
+        if (m->states[i].kind == STATE_HISTORY)
+            history_edge(d, (int)i);
+    }
 }
 
 void emit_dot(const struct rsm_file *file, const struct emit_options *opt,

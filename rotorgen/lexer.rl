@@ -229,6 +229,7 @@ static void unexpected(struct scanner *sc, const unsigned char *ts)
         ',' => { push(&sc, TOK_COMMA, ts); };
         '/' => { push(&sc, TOK_SLASH, ts); };
         '*' => { push(&sc, TOK_STAR, ts); };
+        '=' => { push(&sc, TOK_EQUALS, ts); };
         (0x80..0xff)+ => { unexpected(&sc, ts); };
         any => { unexpected(&sc, ts); };
     *|;
@@ -268,7 +269,7 @@ const char *tok_kind_name(enum tok_kind kind)
         [TOK_RBRACE] = "'}'", [TOK_LPAREN] = "'('", [TOK_RPAREN] = "')'",
         [TOK_LBRACKET] = "'['", [TOK_RBRACKET] = "']'", [TOK_SEMI] = "';'",
         [TOK_COMMA] = "','", [TOK_SLASH] = "'/'", [TOK_ARROW] = "'->'",
-        [TOK_STAR] = "'*'",
+        [TOK_STAR] = "'*'", [TOK_EQUALS] = "'='",
     };
     return names[kind];
 }

@@ -28,7 +28,7 @@
 static const char usage_text[] =
     "Usage: rotorgen [-o OUT.c] [-H OUT.h] [--dot OUT.dot] [-M DEPS] [-Werror]\n"
     "                [-Wno-NAME] [--no-lines] FILE.rsm\n"
-    "       rotorgen --check FILE.rsm\n"
+    "       rotorgen --check [--dot OUT.dot] FILE.rsm\n"
     "       rotorgen --version | --help\n"
     "\n"
     "Compiles the state machines of FILE.rsm to C: a .c file with the\n"
@@ -42,9 +42,11 @@ static const char usage_text[] =
     "  --dot OUT.dot also write a Graphviz drawing of the machines\n"
     "  -Werror       treat warnings as errors\n"
     "  -Wno-NAME     switch warning NAME off (-WNAME: on again); NAME is one\n"
-    "                of unreachable, dead-end, shadowed, unhandled\n"
+    "                of unreachable, dead-end, shadowed, unhandled,\n"
+    "                defer-handled, never-completes\n"
     "  --no-lines    comment out the #line directives\n"
-    "  --check       check FILE.rsm only; write nothing\n"
+    "  --check       check FILE.rsm only; write no C (only the drawing of\n"
+    "                --dot, if given)\n"
     "  --version     print the version and exit\n"
     "  --help        print this help and exit\n";
 
@@ -310,19 +312,23 @@ static bool compile(const struct options *o, struct rsm_file *file)
     return true;
 }
 
+/* With --check, only a drawing asked for with --dot is written. */
 static bool generate(const struct options *o, const struct rsm_file *file)
 {
     struct output outs[4] = { { o->c_path, NULL, { 0 } },
                               { o->h_path, NULL, { 0 } } };
     size_t n = 2;
-    struct emit_options eo = { PACKAGE_VERSION, o->input, o->c_path, o->h_path,
+    struct emit_options eo = { PACKAGE_VERSION, o->input, o->h_path,
                                !o->no_lines };
-    emit_c(file, &eo, &outs[0].text, &outs[1].text);
+    if (o->check_only)
+        n = 0;
+    else
+        emit_c(file, &eo, &outs[0].text, &outs[1].text);
     if (o->dot_path) {
         outs[n].path = o->dot_path;
         emit_dot(file, &eo, &outs[n++].text);
     }
-    if (o->deps_path) {
+    if (o->deps_path && !o->check_only) {
         outs[n].path = o->deps_path;
         deps_rule(&outs[n++].text, o);
     }
@@ -332,12 +338,12 @@ static bool generate(const struct options *o, const struct rsm_file *file)
 static int run(struct options *o)
 {
     diag_init(o->input, o->werror);
-    if (!o->check_only && !settle_paths(o))
+    if ((!o->check_only || o->dot_path) && !settle_paths(o))
         return 1;
     struct rsm_file file = { 0 };
     if (!compile(o, &file))
         return 1;
-    if (o->check_only)
+    if (o->check_only && !o->dot_path)
         return 0;
     return generate(o, &file) ? 0 : 1;
 }

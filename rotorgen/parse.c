@@ -1,20 +1,26 @@
 /*
  * parse.c: a recursive-descent parser for the .rsm grammar:
  *
- *   file     := ( CODE | machine )*
+ *   file     := ( CODE | const | machine )*
+ *   const    := 'const' ID '=' NUMBER ';'
  *   machine  := 'machine' ID '{' mitem* '}'
  *   mitem    := 'data' 'struct' ID ';' | 'raw' ';' | 'stream' ';'
  *             | 'listener' ';' | 'spawns' ID ';' | 'context' 'struct' ID ';'
  *             | 'create' ID ';' | 'destroy' ID ';'
  *             | 'event' ID ( '(' ( ID | '*' )+ ')' )? ';' | 'future' ID ';'
- *             | state
- *   state    := ( 'initial' 'final'? | 'final' )? 'state' ID '{' sitem* '}'
+ *             | state | choice | history
+ *   state    := 'initial'? ( 'final' | 'parallel' )? 'state' ID '{' sitem* '}'
+ *   choice   := 'choice' ID '{' ( branch )* '}'
+ *   branch   := ( '[' ID ']' | 'else' ) ( '/' ids )? '->' ID ';'
+ *   history  := 'deep'? 'history' ID ( '->' ID )? ';'
  *   sitem    := 'on' ID ( '(' ID ')' )? ( '[' ID ']' )? ( '/' ids )?
  *               ( '->' ID )? ';'
  *             | 'entry' '/' ids ';' | 'exit' '/' ids ';'
- *             | 'timeout' NUMBER ';' | 'watch' ( 'readable' | 'writable' ) ';'
- *             | 'expect' expectation ';' | state
+ *             | 'timeout' ID? VALUE ';' | 'watch' ( 'readable' | 'writable' ) ';'
+ *             | 'expect' expectation ';' | 'defer' ids ';'
+ *             | state | choice | history
  *   ids      := ID ( ',' ID )*
+ *   VALUE    := NUMBER | ID (a constant)
  *
  * After a syntax error it skips to the end of the item (the next `;`, or
  * past a balanced `{ }`), so that one slip gives one message.
@@ -170,7 +176,8 @@ static bool parse_transition(struct parser *p, struct state *st)
     if (!need_ident(p, "an event name after 'on'", &t->event))
         return false;
     if (accept(p, TOK_LPAREN)) {
-        if (!need_ident(p, "a future name", &t->arg) || !need(p, TOK_RPAREN))
+        if (!need_ident(p, "a future, timeout or state name", &t->arg) ||
+            !need(p, TOK_RPAREN))
             return false;
     }
     if (accept(p, TOK_LBRACKET)) {
@@ -196,9 +203,10 @@ static bool parse_hook_list(struct parser *p, struct ident_list *list)
            need_semi(p);
 }
 
+/* A number, or the name of a constant standing for one. */
 static bool parse_number(struct parser *p, const char *what, struct ident *out)
 {
-    if (!is(p, TOK_NUMBER)) {
+    if (!is(p, TOK_NUMBER) && !is(p, TOK_IDENT)) {
         syntax_error(p, what);
         return false;
     }
@@ -208,13 +216,33 @@ static bool parse_number(struct parser *p, const char *what, struct ident *out)
     return true;
 }
 
+#define DURATION_WHAT "a duration such as 30s, 250ms or 5m"
+
+/* `timeout D;`, or `timeout NAME D;` when a second word follows the
+ * first (D itself may be a constant's name). */
 static bool parse_timeout(struct parser *p, struct state *st)
 {
+    struct loc at = advance(p)->loc;
+    if (is(p, TOK_IDENT) && (p->tok[1].kind == TOK_NUMBER ||
+                             p->tok[1].kind == TOK_IDENT)) {
+        struct named_timeout *nt = VEC_PUSH(st->timeouts, st->ntimeouts,
+                                            st->timeouts_cap);
+        nt->loc = at;
+        nt->name.text = p->tok->text;
+        nt->name.loc = p->tok->loc;
+        advance(p);
+        return parse_number(p, DURATION_WHAT, &nt->duration) && need_semi(p);
+    }
     struct attr *a = VEC_PUSH(st->attrs, st->nattrs, st->attrs_cap);
     a->what = ATTR_TIMEOUT;
-    a->loc = advance(p)->loc;
-    return parse_number(p, "a duration such as 30s, 250ms or 5m", &a->number) &&
-           need_semi(p);
+    a->loc = at;
+    return parse_number(p, DURATION_WHAT, &a->number) && need_semi(p);
+}
+
+static bool parse_defer(struct parser *p, struct state *st)
+{
+    advance(p);
+    return parse_ids(p, "an event name", &st->defers) && need_semi(p);
 }
 
 static bool parse_watch(struct parser *p, struct state *st)
@@ -266,7 +294,7 @@ static bool parse_expect(struct parser *p, struct state *st)
     } else if (is_word(p, "flush")) {
         a->expect = EXPECT_FLUSH;
         advance(p);
-        if (!is(p, TOK_NUMBER))
+        if (!is(p, TOK_NUMBER) && !is(p, TOK_IDENT))
             return need_semi(p);
     } else if (is_word(p, "sleep")) {
         a->expect = EXPECT_SLEEP;
@@ -277,6 +305,25 @@ static bool parse_expect(struct parser *p, struct state *st)
         return false;
     }
     return parse_number(p, size_what, &a->number) && need_semi(p);
+}
+
+static bool parse_choice(struct parser *p, struct machine *m, int parent,
+                         unsigned depth);
+static bool parse_history(struct parser *p, struct machine *m, int parent,
+                          unsigned depth);
+
+static bool starts_state(const struct parser *p)
+{
+    return is_word(p, "state") || is_word(p, "initial") || is_word(p, "final") ||
+           is_word(p, "parallel");
+}
+
+/* `deep` starts an item only before `history`: elsewhere it is a name. */
+static bool starts_history(const struct parser *p)
+{
+    return is_word(p, "history") ||
+           (is_word(p, "deep") && p->tok[1].kind == TOK_IDENT &&
+            !strcmp(p->tok[1].text, "history"));
 }
 
 static bool parse_state_item(struct parser *p, struct machine *m, int self,
@@ -295,10 +342,16 @@ static bool parse_state_item(struct parser *p, struct machine *m, int self,
         return parse_watch(p, st);
     if (is_word(p, "expect"))
         return parse_expect(p, st);
-    if (is_word(p, "state") || is_word(p, "initial") || is_word(p, "final"))
+    if (is_word(p, "defer"))
+        return parse_defer(p, st);
+    if (starts_state(p))
         return parse_state(p, m, self, depth + 1);
+    if (is_word(p, "choice"))
+        return parse_choice(p, m, self, depth + 1);
+    if (starts_history(p))
+        return parse_history(p, m, self, depth + 1);
     syntax_error(p, "a state item (on, entry, exit, timeout, watch, expect, "
-                    "state) or '}'");
+                    "defer, state, choice, history) or '}'");
     return false;
 }
 
@@ -321,39 +374,121 @@ static void parse_body(struct parser *p, struct loc open, item_fn *item,
     }
 }
 
+static bool too_deep(struct parser *p, unsigned depth)
+{
+    if (depth <= MAX_STATE_DEPTH)
+        return false;
+    diag_error(p->tok->loc, "states nested too deeply (the limit is %d)",
+               MAX_STATE_DEPTH);
+    p->errors++;
+    return true;
+}
+
+/* Adds an entry to m->states; returns its index. */
+static int add_state(struct machine *m, struct ident name, enum state_kind kind,
+                     int parent, unsigned depth)
+{
+    struct state *st = VEC_PUSH(m->states, m->nstates, m->states_cap);
+    st->name = name;
+    st->kind = kind;
+    st->parent = parent;
+    st->depth = depth - 1;
+    return (int)(m->nstates - 1);
+}
+
 static bool parse_state(struct parser *p, struct machine *m, int parent,
                         unsigned depth)
 {
-    bool initial = is_word(p, "initial"), final = is_word(p, "final");
-    advance(p);
+    bool initial = is_word(p, "initial");
+    if (initial)
+        advance(p);
     /* `initial final state`: a machine's only state, meant to stay (a
      * listener's) */
-    if (initial && is_word(p, "final")) {
-        final = true;
+    bool final = is_word(p, "final"), parallel = is_word(p, "parallel");
+    if (final || parallel)
         advance(p);
-    }
-    if ((initial || final) && !need_word(p, "state"))
+    if (!need_word(p, "state") || too_deep(p, depth))
         return false;
-    if (depth > MAX_STATE_DEPTH) {
-        diag_error(p->tok->loc, "states nested too deeply (the limit is %d)",
-                   MAX_STATE_DEPTH);
-        p->errors++;
-        return false;
-    }
     struct ident name;
     if (!need_ident(p, "a state name", &name))
         return false;
     struct loc open = p->tok->loc;
     if (!need(p, TOK_LBRACE))
         return false;
-    struct state *st = VEC_PUSH(m->states, m->nstates, m->states_cap);
-    st->name = name;
-    st->initial = initial;
-    st->final = final;
-    st->parent = parent;
-    st->depth = depth - 1;
-    int self = (int)(m->nstates - 1);
+    int self = add_state(m, name, parallel ? STATE_PARALLEL : STATE_NORMAL,
+                         parent, depth);
+    m->states[self].initial = initial;
+    m->states[self].final = final;
     parse_body(p, open, parse_state_item, m, self, depth);
+    return true;
+}
+
+/* branch := ( '[' GUARD ']' | 'else' ) ( '/' ids )? '->' TARGET ';' */
+static bool parse_branch(struct parser *p, struct machine *m, int self,
+                         unsigned depth)
+{
+    (void)depth;
+    struct state *st = &m->states[self];
+    struct transition *t = VEC_PUSH(st->trans, st->ntrans, st->trans_cap);
+    t->loc = p->tok->loc;
+    if (is_word(p, "else")) {
+        t->is_else = true;
+        advance(p);
+    } else if (!accept(p, TOK_LBRACKET)) {
+        syntax_error(p, "a branch ('[GUARD]' or 'else') or '}'");
+        return false;
+    } else if (!need_ident(p, "a guard name", &t->guard) ||
+               !need(p, TOK_RBRACKET)) {
+        return false;
+    }
+    if (accept(p, TOK_SLASH) && !parse_ids(p, "an action name", &t->actions))
+        return false;
+    if (!is(p, TOK_ARROW)) {
+        syntax_error(p, t->actions.count ? "',' or '->' (a branch needs a target)"
+                                         : "'/' or '->' (a branch needs a target)");
+        return false;
+    }
+    advance(p);
+    return need_ident(p, "a target state", &t->target) && need_semi(p);
+}
+
+static bool parse_choice(struct parser *p, struct machine *m, int parent,
+                         unsigned depth)
+{
+    advance(p);
+    if (too_deep(p, depth))
+        return false;
+    struct ident name;
+    if (!need_ident(p, "a choice name", &name))
+        return false;
+    struct loc open = p->tok->loc;
+    if (!need(p, TOK_LBRACE))
+        return false;
+    int self = add_state(m, name, STATE_CHOICE, parent, depth);
+    parse_body(p, open, parse_branch, m, self, depth);
+    return true;
+}
+
+/* history := 'deep'? 'history' NAME ( '->' DEFAULT )? ';' */
+static bool parse_history(struct parser *p, struct machine *m, int parent,
+                          unsigned depth)
+{
+    bool deep = is_word(p, "deep");
+    if (deep)
+        advance(p);
+    advance(p);
+    if (too_deep(p, depth))
+        return false;
+    struct ident name, fallback = { 0 };
+    if (!need_ident(p, "a history name", &name))
+        return false;
+    if (accept(p, TOK_ARROW) && !need_ident(p, "a default state", &fallback))
+        return false;
+    if (!need_semi(p))
+        return false;
+    int self = add_state(m, name, STATE_HISTORY, parent, depth);
+    m->states[self].deep = deep;
+    m->states[self].history_default = fallback;
     return true;
 }
 
@@ -456,10 +591,15 @@ static bool parse_machine_item(struct parser *p, struct machine *m, int self,
         return parse_event(p, m);
     if (is_word(p, "future"))
         return parse_future(p, m);
-    if (is_word(p, "state") || is_word(p, "initial") || is_word(p, "final"))
+    if (starts_state(p))
         return parse_state(p, m, -1, 1);
+    if (is_word(p, "choice"))
+        return parse_choice(p, m, -1, 1);
+    if (starts_history(p))
+        return parse_history(p, m, -1, 1);
     syntax_error(p, "a machine item (data, raw, stream, listener, spawns, "
-                    "context, create, destroy, event, future, state) or '}'");
+                    "context, create, destroy, event, future, state, choice) "
+                    "or '}'");
     return false;
 }
 
@@ -490,6 +630,24 @@ static void add_block(struct parser *p)
     b->loc = t->text_loc;
 }
 
+/* const := 'const' NAME '=' VALUE ';' */
+static bool parse_const(struct parser *p)
+{
+    advance(p);
+    struct rsm_file *f = p->file;
+    struct constant *c = VEC_PUSH(f->constants, f->nconstants, f->constants_cap);
+    if (!need_ident(p, "a constant name", &c->name) || !need(p, TOK_EQUALS))
+        return false;
+    if (!is(p, TOK_NUMBER)) {
+        syntax_error(p, "a number or a duration such as 16384 or 10s");
+        return false;
+    }
+    c->value.text = p->tok->text;
+    c->value.loc = p->tok->loc;
+    advance(p);
+    return need_semi(p);
+}
+
 unsigned parse(const struct token_list *toks, struct rsm_file *file)
 {
     struct parser p = { toks->items, file, 0 };
@@ -499,8 +657,11 @@ unsigned parse(const struct token_list *toks, struct rsm_file *file)
         } else if (is_word(&p, "machine")) {
             if (!parse_machine(&p))
                 skip_item(&p);
+        } else if (is_word(&p, "const")) {
+            if (!parse_const(&p))
+                skip_item(&p);
         } else {
-            syntax_error(&p, "'machine' or a %{ %} block");
+            syntax_error(&p, "'machine', 'const' or a %{ %} block");
             skip_item(&p);
             accept(&p, TOK_RBRACE);     /* a stray `}` stops skip_item */
         }

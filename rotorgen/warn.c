@@ -10,6 +10,13 @@
  *   -Wdead-end     a leaf state nothing leaves, not marked `final`
  *   -Wunhandled    a built-in event that a state's timeout, watch or
  *                  expectation produces but no transition handles
+ *   -Wdefer-handled an event a state defers and also handles itself
+ *   -Wnever-completes a state whose `completed` is handled but none of
+ *                  whose final states (of some region) is ever entered
+ *
+ * Pseudostates are never active: a choice or a history is "reachable"
+ * when a transition leads to it, and what it leads to is reachable in
+ * turn; a parallel state's regions are all entered with it.
  *
  * Every pass is linear in the size of the machine (times the nesting
  * depth, at most 16), so huge machines stay fast.
@@ -29,10 +36,14 @@ static size_t event_slot(const struct transition *t)
 }
 
 /* Whether an unguarded `cover` makes `t` unreachable: same event, and
- * cover takes every future t takes. */
+ * cover takes every future, timeout and completion t takes. */
 static bool covers(const struct transition *cover, const struct transition *t)
 {
-    return cover->future < 0 || cover->future == t->future;
+    return (cover->future < 0 || cover->future == t->future) &&
+           (cover->timeout_index < 0 ||
+            (cover->timeout_index == t->timeout_index &&
+             cover->timeout_state == t->timeout_state)) &&
+           cover->completed_state == t->completed_state;
 }
 
 static void warn_shadowed(const struct machine *m)
@@ -44,6 +55,8 @@ static void warn_shadowed(const struct machine *m)
         first[i] = (size_t)-1;
     for (size_t i = 0; i < m->nstates; i++) {
         const struct state *st = &m->states[i];
+        if (st->kind == STATE_CHOICE)
+            continue;
         for (size_t j = 0; j < st->ntrans; j++) {
             const struct transition *t = &st->trans[j];
             size_t slot = event_slot(t);
@@ -91,8 +104,14 @@ static void find_reachable(struct machine *m)
     struct walk w = { m, xmalloc(m->nstates * sizeof(int)), 0 };
     mark(&w, m->initial_leaf);
     while (w.n) {
-        const struct state *st = &m->states[w.stack[--w.n]];
+        int s = w.stack[--w.n];
+        const struct state *st = &m->states[s];
         mark(&w, st->initial_child);
+        mark(&w, st->history_target);
+        for (size_t c = (size_t)s + 1; st->kind == STATE_PARALLEL &&
+             c < m->nstates && m->states[c].depth > st->depth; c++)
+            if (m->states[c].parent == s && m->states[c].region)
+                mark(&w, (int)c);
         for (size_t j = 0; j < st->ntrans; j++)
             if (st->trans[j].to == TO_STATE)
                 mark(&w, st->trans[j].target_state);
@@ -105,19 +124,62 @@ static void warn_unreachable(const struct machine *m)
         const struct state *st = &m->states[i];
         if (st->reachable || (st->parent >= 0 && !m->states[st->parent].reachable))
             continue;
-        diag_warning(st->name.loc, "unreachable", "state '%s' is never entered "
-                     "(no transition from the initial state leads to it)",
-                     st->name.text);
+        if (st->kind == STATE_CHOICE || st->kind == STATE_HISTORY)
+            diag_warning(st->name.loc, "unreachable", "%s '%s' is never used (no "
+                         "transition from the initial state leads to it)",
+                         st->kind == STATE_CHOICE ? "choice" : "history",
+                         st->name.text);
+        else
+            diag_warning(st->name.loc, "unreachable", "state '%s' is never entered "
+                         "(no transition from the initial state leads to it)",
+                         st->name.text);
     }
 }
 
 /* ---- dead ends --------------------------------------------------------- */
 
-/* Whether some transition of leaf (or of a state around it) leaves it. */
-static bool has_way_out(const struct machine *m, int leaf)
+/* Whether t, a transition of a state inside s, takes the machine out of
+ * s (or ends it). */
+static bool leaves(const struct machine *m, const struct transition *t, int s)
+{
+    if (t->to == TO_DONE || t->to == TO_ERROR)
+        return true;
+    if (t->to != TO_STATE)
+        return false;
+    for (int c = t->target_state; c >= 0; c = m->states[c].parent)
+        if (c == s)
+            return false;
+    return true;
+}
+
+/* Per parallel state: whether a transition of some region leaves it, so
+ * that a region's leaf with no way of its own is not stuck. */
+static bool *find_parallel_exits(const struct machine *m)
+{
+    bool *exits = xcalloc(m->nstates ? m->nstates : 1, sizeof *exits);
+    if (!m->has_parallel)
+        return exits;
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        for (int a = st->parent; a >= 0; a = m->states[a].parent) {
+            if (m->states[a].kind != STATE_PARALLEL || exits[a])
+                continue;
+            for (size_t j = 0; j < st->ntrans && !exits[a]; j++)
+                exits[a] = leaves(m, &st->trans[j], a);
+        }
+    }
+    return exits;
+}
+
+/* Whether some transition of leaf (or of a state around it, or of a
+ * sibling region) leaves it. */
+static bool has_way_out(const struct machine *m, const bool *parallel_exits,
+                        int leaf)
 {
     for (int s = leaf; s >= 0; s = m->states[s].parent) {
         const struct state *st = &m->states[s];
+        if (st->region && parallel_exits[st->parent])
+            return true;
         for (size_t j = 0; j < st->ntrans; j++) {
             const struct transition *t = &st->trans[j];
             if (t->to == TO_DONE || t->to == TO_ERROR ||
@@ -130,9 +192,11 @@ static bool has_way_out(const struct machine *m, int leaf)
 
 static void warn_dead_ends(const struct machine *m)
 {
+    bool *parallel_exits = find_parallel_exits(m);
     for (size_t i = 0; i < m->nstates; i++) {
         const struct state *st = &m->states[i];
-        if (st->nchildren || st->final || !st->reachable || has_way_out(m, (int)i))
+        if (st->nchildren || st->final || !st->reachable ||
+            st->kind != STATE_NORMAL || has_way_out(m, parallel_exits, (int)i))
             continue;
         diag_warning(st->name.loc, "dead-end", "no transition leaves state '%s' "
                      "(write 'final state %s' if it is meant to stay)",
@@ -189,7 +253,7 @@ static void need_handler(const struct machine *m, const uint32_t *own, size_t s,
         end++;
     for (size_t l = s; l < end; l++) {
         const struct state *leaf = &m->states[l];
-        if (leaf->nchildren || !leaf->reachable)
+        if (leaf->nchildren || !leaf->reachable || leaf->kind != STATE_NORMAL)
             continue;
         if (a->what == ATTR_EXPECT && leaf->expect_from != (int)s)
             continue;       /* a nearer `expect` replaces this one */
@@ -207,13 +271,55 @@ static void need_handler(const struct machine *m, const uint32_t *own, size_t s,
     }
 }
 
+/* Whether `on timeout(NAME)` for state s's k-th timeout, or a plain `on
+ * timeout`, is on the path from leaf outward. */
+static bool handles_named(const struct machine *m, const uint32_t *own, int leaf,
+                          size_t s, size_t k)
+{
+    if (handled_on_path(m, own, leaf) & (1u << builtin("timeout")))
+        return true;
+    for (int p = leaf; p >= 0; p = m->states[p].parent) {
+        const struct state *st = &m->states[p];
+        for (size_t j = 0; j < st->ntrans; j++)
+            if (st->trans[j].timeout_state == (int)s &&
+                st->trans[j].timeout_index == (int)k)
+                return true;
+    }
+    return false;
+}
+
+/* A named timeout of s fires while any leaf inside s is active: each
+ * such leaf needs a handler on its path. */
+static void need_named_handler(const struct machine *m, const uint32_t *own,
+                               size_t s, size_t k)
+{
+    const struct state *st = &m->states[s];
+    const struct named_timeout *nt = &st->timeouts[k];
+    for (size_t l = s; l < m->nstates && (l == s || m->states[l].depth > st->depth); l++) {
+        const struct state *leaf = &m->states[l];
+        if (leaf->nchildren || !leaf->reachable || leaf->kind != STATE_NORMAL ||
+            handles_named(m, own, (int)l, s, k))
+            continue;
+        if (l == s)
+            diag_warning(nt->loc, "unhandled", "state '%s' can receive 'timeout(%s)' "
+                         "(from its timeout '%s') but no transition handles it",
+                         leaf->name.text, nt->name.text, nt->name.text);
+        else
+            diag_warning(nt->loc, "unhandled", "state '%s' can receive 'timeout(%s)' "
+                         "(from the timeout '%s' of '%s') but no transition "
+                         "handles it", leaf->name.text, nt->name.text,
+                         nt->name.text, st->name.text);
+        return;
+    }
+}
+
 static void warn_unhandled(const struct machine *m)
 {
     uint32_t *own = xcalloc(m->nstates, sizeof *own);
     for (size_t i = 0; i < m->nstates; i++) {
         const struct state *st = &m->states[i];
-        for (size_t j = 0; j < st->ntrans; j++)
-            if (!st->trans[j].user_event)
+        for (size_t j = 0; j < st->ntrans && st->kind != STATE_CHOICE; j++)
+            if (!st->trans[j].user_event && st->trans[j].timeout_index < 0)
                 own[i] |= 1u << st->trans[j].event_code;
     }
     for (size_t i = 0; i < m->nstates; i++) {
@@ -226,6 +332,8 @@ static void warn_unhandled(const struct machine *m)
             diag_warning(a->loc, "unhandled", "state '%s' can receive 'timeout' "
                          "(from its timeout) but no transition handles it",
                          st->name.text);
+        for (size_t k = 0; k < st->ntimeouts; k++)
+            need_named_handler(m, own, i, k);
         if ((a = find_attr(st, ATTR_WATCH, WATCH_READABLE)) != NULL)
             need_handler(m, own, i, a, "readable", "watch");
         if ((a = find_attr(st, ATTR_WATCH, WATCH_WRITABLE)) != NULL)
@@ -237,6 +345,83 @@ static void warn_unhandled(const struct machine *m)
     }
 }
 
+/* ---- deferral and completion ------------------------------------------ */
+
+static void warn_defer_handled(const struct machine *m)
+{
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        for (size_t d = 0; d < st->defers.count; d++) {
+            const struct ident *e = &st->defers.items[d];
+            for (size_t j = 0; j < st->ntrans; j++) {
+                const struct transition *t = &st->trans[j];
+                if (strcmp(t->event.text, e->text) != 0)
+                    continue;
+                diag_warning(e->loc, "defer-handled", "state '%s' defers '%s' but "
+                             "also handles it (at %lu:%lu): the transition takes "
+                             "it first, so it is kept only when no guard holds",
+                             st->name.text, e->text, t->loc.line, t->loc.col);
+                break;
+            }
+        }
+    }
+}
+
+/* Per state, whether it can be seen to complete: a final child of it is
+ * reachable, or (parallel) every region is final or completes.
+ * Backward over the array, so children are settled before parents. */
+static bool *find_reachable_completions(const struct machine *m)
+{
+    bool *done = xcalloc(m->nstates ? m->nstates : 1, sizeof *done);
+    for (size_t i = 0; i < m->nstates; i++)
+        done[i] = m->states[i].kind == STATE_PARALLEL && m->states[i].nchildren;
+    for (size_t i = m->nstates; i-- > 0; ) {
+        const struct state *st = &m->states[i];
+        if (st->parent < 0 || st->kind == STATE_CHOICE || st->kind == STATE_HISTORY)
+            continue;
+        const struct state *up = &m->states[st->parent];
+        if (up->kind == STATE_NORMAL && st->final && st->reachable)
+            done[st->parent] = true;
+        else if (up->kind == STATE_PARALLEL && !st->final && !done[i])
+            done[st->parent] = false;
+    }
+    return done;
+}
+
+static void warn_never_completes(const struct machine *m)
+{
+    if (!m->has_completion)
+        return;
+    const struct transition **handler = xcalloc(m->nstates, sizeof *handler);
+    for (size_t i = 0; i < m->nstates; i++)
+        for (size_t j = 0; j < m->states[i].ntrans; j++) {
+            const struct transition *t = &m->states[i].trans[j];
+            if (t->completed_state >= 0 && !handler[t->completed_state])
+                handler[t->completed_state] = t;
+        }
+    bool *done = find_reachable_completions(m);
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct state *st = &m->states[i];
+        const struct transition *h = handler[i];
+        if (!h || !st->reachable || done[i])
+            continue;
+        if (st->kind != STATE_PARALLEL) {
+            diag_warning(h->loc, "never-completes", "state '%s' never completes (no "
+                         "final state directly inside it is ever entered), so this "
+                         "'completed' never comes", st->name.text);
+            continue;
+        }
+        for (size_t r = i + 1; r < m->nstates && m->states[r].depth > st->depth; r++)
+            if (m->states[r].parent == (int)i && m->states[r].region &&
+                !m->states[r].final && !done[r])
+                diag_warning(m->states[r].name.loc, "never-completes", "region '%s' "
+                             "never completes (no final state of it is ever "
+                             "entered), so the 'completed' of parallel state '%s' "
+                             "handled at %lu:%lu never comes", m->states[r].name.text,
+                             st->name.text, h->loc.line, h->loc.col);
+    }
+}
+
 void warn_machine(struct machine *m)
 {
     find_reachable(m);
@@ -244,4 +429,6 @@ void warn_machine(struct machine *m)
     warn_unreachable(m);
     warn_dead_ends(m);
     warn_unhandled(m);
+    warn_defer_handled(m);
+    warn_never_completes(m);
 }

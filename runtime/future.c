@@ -173,7 +173,7 @@ void rotor__future_arrive(struct rotor_loop *loop, struct rotor_future *f)
         /* Off the owner's list first: the owner may end while handling
          * the event, and its end must not drop this reference again. */
         unlink_owner(f);
-        struct rotor_event ev = { ROTOR_EV_RESOLVED, f->tag, f, 0, 0 };
+        struct rotor_event ev = { ROTOR_EV_RESOLVED, f->tag, f, 0, 0, -1 };
         rotor__deliver_ev(m, &ev);
         dispose_value(f);
         unref_n(f, 2);          /* the owner's and the delivery's */

@@ -96,16 +96,17 @@ void rotor__deliver(struct rotor_scope *m, int kind, void *data)
     rotor__deliver_ev(m, &ev);
 }
 
-void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
+/* One event to completion.  Returns false when that ended m. */
+static bool deliver_one(struct rotor_scope *m, const struct rotor_event *ev)
 {
     int kind = ev->kind;
     int from = m->state;
     const struct rotor__kind_ops *ops = ops_of(m->type);
 
     if (kind < 0) {
-        if (ops->internal)
+        if (kind != ROTOR__EV_INTERNAL && ops->internal)
             ops->internal(m, kind);
-        return;
+        return true;            /* m may be gone: only raw events reach here */
     }
     struct rotor_scope *prev = enter_user(m);
     int to = m->type->dispatch(m->data, m, from, kind, ev);
@@ -118,8 +119,30 @@ void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
         to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_delivery(m, from, kind, ROTOR_GOTO_STATE(to));
-    if (settle(m, to) && ops->after)
+    if (!settle(m, to))
+        return false;
+    if (ops->after)
         ops->after(m);
+    return true;
+}
+
+/* The events m raised, before anything else reaches it (SCXML's internal
+ * queue).  Statecharts drain theirs inside rotor_chart_dispatch. */
+static void drain_internal(struct rotor_scope *m)
+{
+    struct rotor__qev e;
+
+    while (rotor__queue_pop(&m->internal, &e)) {
+        struct rotor_event ev = ROTOR__EVENT(e.kind, e.data);
+        if (!deliver_one(m, &ev))
+            return;
+    }
+}
+
+void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev)
+{
+    if (deliver_one(m, ev) && ROTOR__UNLIKELY(m->internal.len))
+        drain_internal(m);
 }
 
 /* ---- ending ----------------------------------------------------------- */
@@ -137,6 +160,7 @@ void rotor__end(struct rotor_scope *m, bool error)
     }
     m->ending = true;
     rotor__timers_fini(m);
+    rotor__queue_fini(&m->internal);    /* raised events die with it */
     rotor__delay_release(m);    /* its pending delayed sends (delay.c) */
     if (m->type->destroy) {
         struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_DESTROY, NULL);
@@ -146,6 +170,8 @@ void rotor__end(struct rotor_scope *m, bool error)
     }
     rotor__async_release(m);    /* its futures and notifiers (future.c) */
     ops_of(m->type)->release(m);
+    if (m->chart)
+        rotor__chart_free(m);
     rotor__table_release(&loop->table, m);
     free_machine(m, m->type);
     loop->live--;
@@ -256,8 +282,16 @@ static void start(struct rotor_scope *m, void *seed)
         to = m->end_req;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_note(m, "spawned in");
-    if (settle(m, to) && ops_of(t)->after)
+    if (!settle(m, to))
+        return;
+    if (ops_of(t)->after)
         ops_of(t)->after(m);
+    /* Spawned from another machine's action, m runs what it raised once
+     * that action is over, like everything that action queues. */
+    if (m->internal.len && (!m->loop->current ||
+        rotor__queue_push(&m->loop->queue, m->ref, ROTOR__EV_INTERNAL,
+                          NULL) < 0))
+        drain_internal(m);      /* now, when it cannot wait */
 }
 
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
@@ -322,11 +356,32 @@ const char *rotor_scope_state_name(rotor_scope *s)
     return s->state >= 0 ? s->type->states[s->state].name : "(none)";
 }
 
+/* A machine's own events wait in its internal queue, which runs as soon
+ * as the current step is over, before any event already queued for it
+ * from outside.  Raised from outside its own code (a misuse), an event
+ * takes the loop's queue like a sent one.  A machine whose destroy runs
+ * takes no more events. */
 int rotor_raise(rotor_scope *s, int event, void *data)
 {
     if (event <= ROTOR_EV_DESTROY)
         return rotor__error("rotor_raise: event %d cannot be raised", event);
-    return rotor__queue_push(&s->loop->queue, s->ref, event, data);
+    if (s->ending)
+        return 0;
+    if (!s->busy)
+        return rotor__queue_push(&s->loop->queue, s->ref, event, data);
+    return rotor__queue_push(&s->internal, s->ref, event, data);
+}
+
+bool rotor_in_state(rotor_scope *s, int state)
+{
+    if (state < 0 || state >= s->type->nstates)
+        return false;
+    if (s->chart)
+        return rotor__chart_active(s, state);
+    for (int x = s->state; x >= 0; x = s->type->states[x].parent)
+        if (x == state)
+            return true;
+    return false;
 }
 
 int rotor_send(rotor_scope *s, rotor_ref to, int event, void *data)

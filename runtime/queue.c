@@ -11,7 +11,7 @@
 /* Doubles the ring, unrolling it so that it starts at index 0. */
 static int grow(struct rotor__queue *q)
 {
-    size_t ncap = q->cap ? q->cap * 2 : 64;
+    size_t ncap = q->cap ? q->cap * 2 : 8;
     struct rotor__qev *ev = rotor__malloc(ncap * sizeof *ev);
 
     if (!ev)

@@ -42,7 +42,8 @@ static int raw_apply(struct rotor_scope *m)
     uint8_t want = 0;
 
     if (m->fd >= 0 && m->state >= 0)
-        want = m->type->states[m->state].watch &
+        want = (m->chart ? rotor__chart_watch(m)
+                         : m->type->states[m->state].watch) &
                (ROTOR_WATCH_READABLE | ROTOR_WATCH_WRITABLE);
     if (want == m->watching)
         return 0;

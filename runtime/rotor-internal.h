@@ -26,14 +26,34 @@
 
 struct rotor_event {
     int    kind;
-    int    tag;    /* `resolved`: the future's tag; else -1 */
+    int    tag;    /* `resolved`: the future's tag; `timeout`: whose timer
+                      (ROTOR_TIMEOUT_TAG); `completed`: the state; else -1 */
     void  *data;
     size_t size;   /* `input`: bytes up to and including the delimiter */
     int    err;    /* `error`: an errno value */
+    int    origin; /* `timeout`: the state whose timer fired; else -1 */
 };
 
 #define ROTOR__EVENT(kind, data) \
-    ((struct rotor_event){ (kind), -1, (data), 0, 0 })
+    ((struct rotor_event){ (kind), -1, (data), 0, 0, -1 })
+
+/* ---- event queue (queue.c) ------------------------------------------ */
+
+struct rotor__qev {
+    rotor_ref to;
+    int       kind;
+    void     *data;
+};
+
+struct rotor__queue {         /* ring buffer; cap is 0 or a power of 2 */
+    struct rotor__qev *ev;
+    size_t cap, head, len;
+};
+
+int  rotor__queue_push(struct rotor__queue *q, rotor_ref to, int kind,
+                       void *data);
+bool rotor__queue_pop(struct rotor__queue *q, struct rotor__qev *out);
+void rotor__queue_fini(struct rotor__queue *q);
 
 /* One machine instance.  Actions see it as their rotor_scope.  The user's
  * data follows it in the same allocation (see machine.c). */
@@ -59,6 +79,12 @@ struct rotor_scope {
     void     *kind_data;  /* struct rotor__stream / rotor__listener */
     struct rotor_future *futures; /* its pending futures (future.c) */
     struct rotor__life  *life;    /* shared with its notifiers, or NULL */
+    /* SCXML's internal queue: events raised by its own actions (and
+     * statechart completions), run before any other event reaches it */
+    struct rotor__queue  internal;
+    struct rotor__state_timer **stimers; /* per-state timers (timeout.c) */
+    uint32_t             nstimers;
+    struct rotor__chart_run *chart;  /* statecharts: the configuration */
     struct rotor__delayed *delayed; /* its pending delayed sends (delay.c) */
 };
 
@@ -88,24 +114,6 @@ struct rotor_scope *rotor__table_get(const struct rotor__table *t,
                                      rotor_ref ref);
 /* Frees m's slot and bumps its generation. */
 void rotor__table_release(struct rotor__table *t, struct rotor_scope *m);
-
-/* ---- event queue (queue.c) ------------------------------------------ */
-
-struct rotor__qev {
-    rotor_ref to;
-    int       kind;
-    void     *data;
-};
-
-struct rotor__queue {         /* ring buffer; cap is 0 or a power of 2 */
-    struct rotor__qev *ev;
-    size_t cap, head, len;
-};
-
-int  rotor__queue_push(struct rotor__queue *q, rotor_ref to, int kind,
-                       void *data);
-bool rotor__queue_pop(struct rotor__queue *q, struct rotor__qev *out);
-void rotor__queue_fini(struct rotor__queue *q);
 
 /* ---- timeouts (timeout.c) ------------------------------------------- */
 
@@ -139,6 +147,22 @@ int  rotor__timers_apply(struct rotor_scope *m, int keep);
 void rotor__timers_fini(struct rotor_scope *m);
 /* The level-0 timer's callback (arg: the machine), for event_assign. */
 void rotor__timer_fired(evutil_socket_t fd, short what, void *arg);
+
+/* Named timeouts (and, for statecharts, every timeout) are per-state
+ * timers: armed when their state is entered, cancelled when it is left. */
+struct rotor__state_timer {
+    struct event        ev;
+    struct rotor_scope *m;
+    int                 state;    /* -1: free */
+    uint8_t             slot;     /* 0: `timeout D;`, i + 1: timeouts[i] */
+};
+
+/* Arms the timeouts of `state` (with_anonymous: `timeout D;` too, as
+ * statecharts do).  -1 when one cannot be armed. */
+int  rotor__state_timers_arm(struct rotor_scope *m, int state,
+                             bool with_anonymous);
+/* Cancels the timers of `state`. */
+void rotor__state_timers_cancel(struct rotor_scope *m, int state);
 
 /* ---- the loop (loop.c) ---------------------------------------------- */
 
@@ -189,6 +213,13 @@ void rotor__deliver_ev(struct rotor_scope *m, const struct rotor_event *ev);
  * return. */
 void rotor__end(struct rotor_scope *m, bool error);
 
+/* Statecharts (chart.c): whether state is in m's configuration; the
+ * watch bits of every active state of a raw machine; frees the
+ * configuration (after destroy). */
+bool    rotor__chart_active(const struct rotor_scope *m, int state);
+uint8_t rotor__chart_watch(const struct rotor_scope *m);
+void    rotor__chart_free(struct rotor_scope *m);
+
 /* Per machine kind: what applying a state and ending mean beyond the
  * timeout, which is common to all kinds. */
 struct rotor__kind_ops {
@@ -211,6 +242,8 @@ extern const struct rotor__kind_ops rotor__listener_ops;
 
 /* Internal queued event: a stream machine re-evaluates its expectation. */
 #define ROTOR__EV_STREAM_CHECK (-1)
+/* Internal queued event: the machine runs its internal queue (machine.c). */
+#define ROTOR__EV_INTERNAL (-2)
 
 /* Spawns type with fd handed to its kind's adopt() before `create` (the
  * fd is closed on failure).  The spawning machine, if any, gets

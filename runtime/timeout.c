@@ -120,17 +120,30 @@ static bool level0_due(struct rotor_scope *m)
     return true;                /* cannot wait longer: fire now */
 }
 
-static void fire(struct rotor_scope *m, int level)
+/* The tag says whose timeout it is: the generated dispatch hands it to
+ * the state of that depth and the states around it, and `on
+ * timeout(NAME)` to the one named. */
+static void deliver_timeout(struct rotor_scope *m, int state, int slot)
 {
     struct rotor_loop *loop = m->loop;
     struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_TIMEOUT, NULL);
 
-    /* the tag says whose timeout it is: the generated dispatch hands it
-     * to the state of that depth and the states around it */
-    ev.tag = level;
-    m->timers_on &= (uint16_t)~(1u << level);
+    ev.tag = ROTOR_TIMEOUT_TAG(m->type->states[state].depth, slot);
+    ev.origin = state;
     rotor__deliver_ev(m, &ev);
     rotor__drain(loop);
+}
+
+/* A level timer belongs to the active state of that depth. */
+static void fire(struct rotor_scope *m, int level)
+{
+    int s = m->state;
+
+    m->timers_on &= (uint16_t)~(1u << level);
+    while (s >= 0 && m->type->states[s].depth > level)
+        s = m->type->states[s].parent;
+    if (s >= 0)
+        deliver_timeout(m, s, 0);
 }
 
 void rotor__timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -190,15 +203,108 @@ static void cancel_from(struct rotor_scope *m, int keep)
     }
 }
 
+/* ---- per-state timers: named timeouts, statecharts -------------------- */
+
+static void state_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct rotor__state_timer *t = arg;
+    int state = t->state;
+
+    (void)fd;
+    (void)what;
+    t->state = -1;
+    deliver_timeout(t->m, state, t->slot);
+}
+
+/* A free timer of m's, made when none is (never moved: libevent holds
+ * pointers to pending ones). */
+static struct rotor__state_timer *free_timer(struct rotor_scope *m)
+{
+    for (uint32_t i = 0; i < m->nstimers; i++)
+        if (m->stimers[i]->state < 0)
+            return m->stimers[i];
+    struct rotor__state_timer **v =
+        rotor__realloc(m->stimers, (m->nstimers + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    m->stimers = v;
+    struct rotor__state_timer *t = rotor__calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->m = m;
+    t->state = -1;
+    event_assign(&t->ev, m->loop->base, -1, 0, state_fired, t);
+    v[m->nstimers++] = t;
+    return t;
+}
+
+static int arm_one(struct rotor_scope *m, int state, int slot, uint32_t ms)
+{
+    const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
+    struct rotor__state_timer *t = tv ? free_timer(m) : NULL;
+
+    if (!t || event_add(&t->ev, tv) < 0)
+        return rotor__error("%s: cannot arm the timeout of state %s",
+                            m->type->name, m->type->states[state].name);
+    t->state = state;
+    t->slot = (uint8_t)slot;
+    return 0;
+}
+
+int rotor__state_timers_arm(struct rotor_scope *m, int state,
+                            bool with_anonymous)
+{
+    const struct rotor_state_info *st = &m->type->states[state];
+
+    if (with_anonymous && st->timeout_ms &&
+        arm_one(m, state, 0, st->timeout_ms) < 0)
+        return -1;
+    for (int i = 0; i < st->ntimeouts; i++)
+        if (arm_one(m, state, i + 1, st->timeouts[i].ms) < 0)
+            return -1;
+    return 0;
+}
+
+void rotor__state_timers_cancel(struct rotor_scope *m, int state)
+{
+    for (uint32_t i = 0; i < m->nstimers; i++) {
+        struct rotor__state_timer *t = m->stimers[i];
+        if (t->state == state) {
+            event_del(&t->ev);
+            t->state = -1;
+        }
+    }
+}
+
+/* Flat and hierarchical machines: the named timers of the levels that
+ * an external transition left. */
+static void cancel_named_from(struct rotor_scope *m, int keep)
+{
+    for (uint32_t i = 0; i < m->nstimers; i++) {
+        struct rotor__state_timer *t = m->stimers[i];
+        if (t->state >= 0 && m->type->states[t->state].depth >= keep) {
+            event_del(&t->ev);
+            t->state = -1;
+        }
+    }
+}
+
 int rotor__timers_apply(struct rotor_scope *m, int keep)
 {
     const struct rotor_state_info *states = m->type->states;
 
     cancel_from(m, keep);
+    if (m->nstimers)
+        cancel_named_from(m, keep);
     for (int s = m->state; s >= 0 && states[s].depth >= keep;
          s = states[s].parent) {
         int level = states[s].depth;
-        if (states[s].timeout_ms == 0 || level >= ROTOR_MAX_DEPTH)
+        if ((states[s].timeout_ms | states[s].ntimeouts) == 0 ||
+            level >= ROTOR_MAX_DEPTH)
+            continue;
+        if (states[s].ntimeouts && rotor__state_timers_arm(m, s, false) < 0)
+            return -1;
+        if (states[s].timeout_ms == 0)
             continue;
         if (level == 0) {
             if (!arm_level0(m, states[s].timeout_ms))
@@ -216,6 +322,14 @@ int rotor__timers_apply(struct rotor_scope *m, int keep)
 
 void rotor__timers_fini(struct rotor_scope *m)
 {
+    for (uint32_t i = 0; i < m->nstimers; i++) {
+        if (m->stimers[i]->state >= 0)
+            event_del(&m->stimers[i]->ev);
+        rotor__free(m->stimers[i]);
+    }
+    rotor__free(m->stimers);
+    m->stimers = NULL;
+    m->nstimers = 0;
     cancel_from(m, 0);
     if (m->timers_on & 1u)
         event_del(&m->timer);

@@ -29,6 +29,7 @@ static const char *const builtin_names[ROTOR_EV_BUILTIN_COUNT] = {
     [ROTOR_EV_RESOLVED] = "resolved",
     [ROTOR_EV_SPAWN_FAILED] = "spawn_failed",
     [ROTOR_EV_ERROR] = "error",
+    [ROTOR_EV_COMPLETED] = "completed",
 };
 
 const char *rotor_event_name(int kind)

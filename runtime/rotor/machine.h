@@ -8,6 +8,7 @@
 #ifndef ROTOR_MACHINE_H
 #define ROTOR_MACHINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +16,7 @@
 extern "C" {
 #endif
 
-#define ROTOR_MACHINE_ABI 2u
+#define ROTOR_MACHINE_ABI 3u
 
 /* The running machine as seen by its actions (opaque). */
 typedef struct rotor_scope rotor_scope;
@@ -41,6 +42,8 @@ enum rotor_event_kind {
     ROTOR_EV_RESOLVED,
     ROTOR_EV_SPAWN_FAILED,
     ROTOR_EV_ERROR,
+    ROTOR_EV_COMPLETED,     /* a composite or parallel state completed:
+                               rotor_event_tag() is that state */
     ROTOR_EV_BUILTIN_COUNT, /* first unused built-in number */
     ROTOR_EV_USER = 64
 };
@@ -90,14 +93,31 @@ enum rotor_expect_kind {
 #define ROTOR_GOTO_STATE(r) ((r) < 0 ? (r) : (int)((unsigned)(r) & 0xffffffu))
 #define ROTOR_GOTO_KEEP(r)  ((r) < 0 ? 0 : (int)((unsigned)(r) >> 24))
 
+/* A `timeout` event's tag (rotor_event_tag()) says whose timer fired:
+ * the nesting depth of the state that declared it and which of its
+ * timeouts it was (slot 0: `timeout D;`, slot i + 1: the i-th
+ * `timeout NAME D;` of the state, rotor_state_info.timeouts[i]).  A
+ * state has at most ROTOR_MAX_TIMEOUTS named timeouts.  A raised
+ * `timeout` has the tag -1. */
+#define ROTOR_MAX_TIMEOUTS 64
+#define ROTOR_TIMEOUT_TAG(depth, slot) \
+    ((int)((unsigned)(slot) * ROTOR_MAX_DEPTH + (unsigned)(depth)))
+#define ROTOR_TIMEOUT_DEPTH(tag) ((tag) < 0 ? -1 : (tag) % ROTOR_MAX_DEPTH)
+#define ROTOR_TIMEOUT_SLOT(tag)  ((tag) < 0 ? -1 : (tag) / ROTOR_MAX_DEPTH)
+
 /* For dispatch: whether a `timeout` event reaches the transitions of a
- * state at nesting depth `depth`.  The runtime gives each timeout the
- * depth of the state whose timer fired as its tag (rotor_event_tag());
- * it is handled from that state outward, so the `on timeout` of states
- * inside it do not see it.  A tag of -1 (a raised `timeout`) reaches
- * every state. */
+ * state at nesting depth `depth`.  A timeout is handled from the state
+ * whose timer fired outward, so the `on timeout` of states inside it do
+ * not see it; a raised `timeout` (tag -1) reaches every state. */
 #define ROTOR_TIMEOUT_REACHES(ev, depth) \
-    (rotor_event_tag(ev) < 0 || rotor_event_tag(ev) >= (int)(depth))
+    (rotor_event_tag(ev) < 0 || \
+     ROTOR_TIMEOUT_DEPTH(rotor_event_tag(ev)) >= (int)(depth))
+
+/* `timeout NAME D;` */
+struct rotor_timeout_info {
+    const char *name;
+    uint32_t    ms;
+};
 
 struct rotor_state_info {
     const char *name;
@@ -109,6 +129,9 @@ struct rotor_state_info {
     size_t      expect_size;
     const char *delim;        /* ROTOR_EXPECT_UNTIL */
     size_t      delim_len;
+    /* statecharts (ABI 3) */
+    const struct rotor_timeout_info *timeouts;  /* named, in order */
+    uint8_t     ntimeouts;
 };
 
 typedef void rotor_hook_fn(void *self, rotor_scope *s, const rotor_event *ev);
@@ -139,7 +162,92 @@ struct rotor_machine_type {
     rotor_hook_fn     *destroy;      /* may be NULL */
     rotor_enter_fn    *enter;
     rotor_dispatch_fn *dispatch;
+    const struct rotor_chart *chart; /* statechart tables, or NULL */
 };
+
+/* ---- statecharts (ABI 3) ---------------------------------------------- */
+
+/* Machines with parallel states, history, deferral or completion run on
+ * the runtime's statechart engine (runtime/chart.c: the SCXML 1.0
+ * algorithm): their type's enter and dispatch are rotor_chart_enter and
+ * rotor_chart_dispatch, and `chart` holds the tables below.  States keep
+ * their numbers (document order: a state before the states inside it,
+ * siblings in the order written); parents and depths are in `states`. */
+
+enum rotor_chart_kind {
+    ROTOR_CHART_STATE = 0,      /* atomic or compound */
+    ROTOR_CHART_PARALLEL,       /* every child is a region */
+    ROTOR_CHART_CHOICE,         /* pseudostate: its transitions are branches */
+    ROTOR_CHART_HISTORY         /* pseudostate */
+};
+#define ROTOR_CHART_FINAL 0x1u  /* `final state` */
+#define ROTOR_CHART_DEEP  0x2u  /* `deep history` */
+
+/* What a transition asks of its event besides the kind and the guard. */
+enum rotor_chart_filter {
+    ROTOR_FILTER_NONE = 0,
+    ROTOR_FILTER_TAG,           /* rotor_event_tag(ev) == arg (a future) */
+    ROTOR_FILTER_TIMEOUT,       /* a timer of the source or of a state
+                                   inside it (or a raised timeout) */
+    ROTOR_FILTER_TIMEOUT_NAMED, /* timer `slot` of state `arg` */
+    ROTOR_FILTER_COMPLETED      /* completion of state `arg` */
+};
+
+struct rotor_chart_state {
+    uint8_t  kind;              /* enum rotor_chart_kind */
+    uint8_t  flags;             /* ROTOR_CHART_FINAL, ROTOR_CHART_DEEP */
+    uint8_t  expect_rank;       /* stream machines: 1 + the depth of the
+                                   state whose expectation this row
+                                   carries; 0: none */
+    int      initial;           /* compound: initial child; history: its
+                                   default; else -1 */
+    int      entry, exit;       /* action lists (chart->run), -1: none */
+    uint32_t children, nchildren;   /* chart->list: child states */
+    uint32_t histories, nhistories; /* chart->list: history children */
+    uint32_t trans, ntrans;         /* chart->trans, in document order */
+    uint32_t defer, ndefer;         /* chart->list: deferred event kinds */
+    uint32_t history;           /* history: where its record starts in the
+                                   instance (chart->history_slots ints) */
+    uint32_t history_cap;       /* history: states it may record */
+};
+
+struct rotor_chart_trans {
+    int     source;
+    int     event;              /* ROTOR_EV_NONE: a choice's branch */
+    int     target;             /* a state, ROTOR_INTERNAL (no target),
+                                   ROTOR_DONE or ROTOR_ERROR */
+    int     guard;              /* chart->guard id, -1: none */
+    int     action;             /* chart->run id, -1: none */
+    uint8_t filter;             /* enum rotor_chart_filter */
+    uint8_t slot;               /* ROTOR_FILTER_TIMEOUT_NAMED */
+    int     arg;
+};
+
+struct rotor_chart {
+    const struct rotor_chart_state *states;  /* [nstates] */
+    const struct rotor_chart_trans *trans;
+    const int *list;
+    uint32_t   history_slots;
+    uint32_t   max_active;      /* states active at once, at most */
+    bool (*guard)(void *self, rotor_scope *s, const rotor_event *ev, int id);
+    void (*run)(void *self, rotor_scope *s, const rotor_event *ev, int id);
+};
+
+/* Events kept by `defer`, per machine.  One more is an `error` (with
+ * rotor_event_error() ENOBUFS) for the machine, and the event is lost. */
+#define ROTOR_MAX_DEFERRED 64
+
+/* The enter function of every statechart machine type: enters the
+ * initial configuration, then runs the internal queue. */
+int rotor_chart_enter(void *self, rotor_scope *s, const rotor_event *ev);
+/* The dispatch function of every statechart machine type: one SCXML
+ * macrostep for ev (state and event are ignored). */
+int rotor_chart_dispatch(void *self, rotor_scope *s, int state, int event,
+                         const rotor_event *ev);
+
+/* For guards: whether `state` (a generated M_st_NAME) is active, as the
+ * leaf or a state around it, or (statecharts) in any region. */
+bool rotor_in_state(rotor_scope *s, int state);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,11 @@
 #    NAME.c and NAME.h, the same bytes on a second run, and the .c must
 #    compile cleanly;
 #  - NAME.dot besides: the run gets --dot NAME.dot, which must match too,
-#    and must render with Graphviz's dot when it is installed.
+#    and must render with Graphviz's dot when it is installed;
+#  - no NAME.c or NAME.h but a NAME.dot, or `--check` in NAME.flags: the
+#    input is valid; `rotorgen --check [--dot NAME.dot]` must exit 0, print
+#    exactly NAME.err (its warnings; nothing if there is none), write the
+#    drawing only, and it must match.
 # A case with no expected file fails.
 #
 # REGEN=1 rewrites the expected files from the current rotorgen instead
@@ -46,6 +50,8 @@ run_case() {
     flags=
     [ -f "$CASES/$name.flags" ] && flags=$(cat "$CASES/$name.flags")
     [ -f "$CASES/$name.dot" ] && flags="$flags --dot $name.dot"
+    is_checked && ! grep -q -e --check "$CASES/$name.flags" 2>/dev/null &&
+        flags="--check $flags"
     # shellcheck disable=SC2086  # flags are words
     (cd "$dir" && "$ROTORGEN" $flags "$name.rsm" >stdout 2>stderr; echo $? >status)
 }
@@ -62,6 +68,32 @@ check_invalid() {
     left=$(cd "$tmp/a" && ls -A | grep -v -x -e "$name.rsm" -e stdout -e stderr -e status)
     [ -z "$left" ] && return 0
     fail "left files behind: $left"
+}
+
+# A valid case run with --check: warnings and the drawing, no C.
+check_checked() {
+    run_case "$tmp/a"
+    if [ -n "$REGEN" ]; then
+        [ -f "$CASES/$name.dot" ] && cp "$tmp/a/$name.dot" "$CASES/"
+        if [ -s "$tmp/a/stderr" ]; then cp "$tmp/a/stderr" "$CASES/$name.err"
+        else rm -f "$CASES/$name.err"; fi
+        return
+    fi
+    [ "$(cat "$tmp/a/status")" = 0 ] || { fail "exit status $(cat "$tmp/a/status"), expected 0:"; cat "$tmp/a/stderr"; return; }
+    if [ -f "$CASES/$name.err" ]; then
+        diff -u "$CASES/$name.err" "$tmp/a/stderr" || fail "stderr differs from $name.err"
+    elif [ -s "$tmp/a/stderr" ]; then
+        fail "expected no message, got:"
+        cat "$tmp/a/stderr"
+    fi
+    left=$(cd "$tmp/a" && ls -A | grep -v -x -e "$name.rsm" -e "$name.dot" -e stdout -e stderr -e status)
+    [ -z "$left" ] || fail "--check wrote more than the drawing: $left"
+    [ -f "$CASES/$name.dot" ] || return 0
+    diff -u "$CASES/$name.dot" "$tmp/a/$name.dot" || fail "$name.dot differs from the expected file"
+    if [ -n "$DOT" ]; then
+        "$DOT" -Tsvg "$tmp/a/$name.dot" -o "$tmp/a/$name.svg" 2>"$tmp/a/dot.err" &&
+            [ ! -s "$tmp/a/dot.err" ] || { fail "dot cannot render $name.dot:"; cat "$tmp/a/dot.err"; }
+    fi
 }
 
 check_valid() {
@@ -106,6 +138,12 @@ check_valid() {
     fi
 }
 
+# A valid case whose C is not compared: only --check runs.
+is_checked() {
+    [ ! -f "$CASES/$name.c" ] && [ ! -f "$CASES/$name.h" ] &&
+        { [ -f "$CASES/$name.dot" ] || grep -q -e --check "$CASES/$name.flags" 2>/dev/null; }
+}
+
 if [ $# -gt 0 ]; then
     names="$*"
 else
@@ -114,7 +152,9 @@ fi
 
 for name in $names; do
     before=$failed
-    if [ -f "$CASES/$name.c" ] || [ -f "$CASES/$name.h" ]; then
+    if is_checked; then
+        check_checked
+    elif [ -f "$CASES/$name.c" ] || [ -f "$CASES/$name.h" ]; then
         check_valid
     elif [ -f "$CASES/$name.err" ] && [ -z "$REGEN" ]; then
         check_invalid
