@@ -1,6 +1,6 @@
 /*
  * delay.h: delayed sends, cancellable by id (SCXML's <send delay> and
- * <cancel>).  Include it beside (or instead of) <rotor/rotor.h>.
+ * <cancel>).  Included by <rotor/rotor.h>.
  *
  * A machine sends a user event to itself or to another machine of the
  * same loop, to be queued after a delay, exactly as rotor_send() would

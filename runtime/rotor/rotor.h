@@ -192,5 +192,6 @@ const char *rotor_version(void);
 
 #include <rotor/stream.h>
 #include <rotor/future.h>
+#include <rotor/delay.h>
 
 #endif /* ROTOR_ROTOR_H */
