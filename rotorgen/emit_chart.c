@@ -68,45 +68,69 @@ static bool is_real(const struct state *st)
     return st->kind == STATE_NORMAL || st->kind == STATE_PARALLEL;
 }
 
-static bool has_real_children(const struct machine *m, int s)
+/* Children in document order, as linked lists (one pass, so that large
+ * machines stay linear): first[s + 1] is s's first child (s = -1: the
+ * top level), next[x] the sibling after x; -1 ends a list. */
+struct tree { int *first, *next, *last; };
+
+static struct tree make_tree(const struct machine *m)
 {
-    for (size_t i = (size_t)s + 1; i < m->nstates; i++)
-        if (m->states[i].parent == s && is_real(&m->states[i]))
+    struct tree t = { xcalloc(m->nstates + 1, sizeof(int)),
+                      xcalloc(m->nstates + 1, sizeof(int)),
+                      xcalloc(m->nstates + 1, sizeof(int)) };
+    for (size_t i = 0; i <= m->nstates; i++)
+        t.first[i] = t.next[i] = t.last[i] = -1;
+    for (size_t i = 0; i < m->nstates; i++) {
+        int p = m->states[i].parent + 1;
+        if (t.last[p] < 0)
+            t.first[p] = (int)i;
+        else
+            t.next[t.last[p]] = (int)i;
+        t.last[p] = (int)i;
+    }
+    return t;
+}
+
+#define EACH_CHILD(t, s, x) for (int x = (t)->first[(s) + 1]; x >= 0; x = (t)->next[x])
+
+static bool has_real_children(const struct machine *m, const struct tree *t, int s)
+{
+    EACH_CHILD(t, s, x)
+        if (is_real(&m->states[x]))
             return true;
     return false;
 }
 
-static bool below(const struct machine *m, int x, int anc)
+/* The atomic states inside s. */
+static unsigned atomic_below(const struct machine *m, const struct tree *t, int s)
 {
-    for (x = m->states[x].parent; x >= 0; x = m->states[x].parent)
-        if (x == anc)
-            return true;
-    return false;
+    unsigned n = 0;
+    EACH_CHILD(t, s, x)
+        if (is_real(&m->states[x]))
+            n += has_real_children(m, t, x) ? atomic_below(m, t, x) : 1;
+    return n;
 }
 
 /* How many states a history of s may have to record. */
-static unsigned history_cap(const struct machine *m, int s, bool deep)
+static unsigned history_cap(const struct machine *m, const struct tree *t, int s,
+                            bool deep)
 {
     unsigned n = 0;
-    for (size_t i = (size_t)s + 1; i < m->nstates; i++) {
-        const struct state *x = &m->states[i];
-        if (!is_real(x))
-            continue;
-        if (deep ? below(m, (int)i, s) && !has_real_children(m, (int)i)
-                 : x->parent == s)
-            n++;
-    }
+    if (deep)
+        return atomic_below(m, t, s);
+    EACH_CHILD(t, s, x)
+        n += is_real(&m->states[x]);
     return n;
 }
 
 /* The most states active at once inside and with s. */
-static unsigned max_active(const struct machine *m, int s)
+static unsigned max_active(const struct machine *m, const struct tree *t, int s)
 {
     unsigned most = 0, sum = 0;
-    for (size_t i = (size_t)(s + 1); i < m->nstates; i++) {
-        if (m->states[i].parent != s || !is_real(&m->states[i]))
+    EACH_CHILD(t, s, x) {
+        if (!is_real(&m->states[x]))
             continue;
-        unsigned n = max_active(m, (int)i);
+        unsigned n = max_active(m, t, x);
         sum += n;
         if (n > most)
             most = n;
@@ -128,13 +152,14 @@ static void event_slot_label(struct emitter *e, int slot)
 }
 
 /* The children of s of one sort (histories or not), onto the list. */
-static size_t list_children(struct emitter *e, int s, bool histories)
+static size_t list_children(struct emitter *e, const struct tree *t, int s,
+                            bool histories)
 {
     const struct machine *m = e->m;
     size_t n = 0;
-    for (size_t i = (size_t)s + 1; i < m->nstates; i++) {
+    EACH_CHILD(t, s, i) {
         const struct state *x = &m->states[i];
-        if (x->parent != s || (histories ? x->kind != STATE_HISTORY : !is_real(x)))
+        if (histories ? x->kind != STATE_HISTORY : !is_real(x))
             continue;
         buf_printf(e->out, "    %s_st_%s,\n", m->name.text, x->name.text);
         n++;
@@ -144,7 +169,7 @@ static size_t list_children(struct emitter *e, int s, bool histories)
 
 struct ranges { size_t children, nchildren, histories, nhistories, defer, ndefer; };
 
-static struct ranges *chart_list(struct emitter *e)
+static struct ranges *chart_list(struct emitter *e, const struct tree *t)
 {
     const struct machine *m = e->m;
     struct ranges *r = xcalloc(m->nstates + 1, sizeof *r);
@@ -153,9 +178,9 @@ static struct ranges *chart_list(struct emitter *e)
     for (size_t i = 0; i < m->nstates; i++) {
         const struct state *st = &m->states[i];
         r[i].children = at;
-        at += r[i].nchildren = list_children(e, (int)i, false);
+        at += r[i].nchildren = list_children(e, t, (int)i, false);
         r[i].histories = at;
-        at += r[i].nhistories = list_children(e, (int)i, true);
+        at += r[i].nhistories = list_children(e, t, (int)i, true);
         r[i].defer = at;
         for (size_t k = 0; k < st->ndefer_events; k++) {
             buf_puts(e->out, "    ");
@@ -260,13 +285,13 @@ static unsigned expect_rank(const struct machine *m, const struct state *st)
 }
 
 /* One row; returns the history slots it takes. */
-static size_t state_row(struct emitter *e, size_t i, const struct ids *ids,
-                        const struct ranges *r, size_t history)
+static size_t state_row(struct emitter *e, const struct tree *t, size_t i,
+                        const struct ids *ids, const struct ranges *r, size_t history)
 {
     const struct machine *m = e->m;
     const struct state *st = &m->states[i];
     int init = initial_of(m, st);
-    unsigned cap = st->kind == STATE_HISTORY ? history_cap(m, st->parent, st->deep) : 0;
+    unsigned cap = st->kind == STATE_HISTORY ? history_cap(m, t, st->parent, st->deep) : 0;
     buf_printf(e->out, "    [%s_st_%s] = {\n        .kind = %s, .flags = %s,"
                " .expect_rank = %uu,\n        .initial = ", m->name.text, st->name.text,
                kind_constant(st->kind), st->deep ? "ROTOR_CHART_DEEP"
@@ -286,14 +311,14 @@ static size_t state_row(struct emitter *e, size_t i, const struct ids *ids,
     return st->kind == STATE_HISTORY ? cap + 1 : 0;
 }
 
-static size_t chart_states(struct emitter *e, const struct ids *ids,
-                           const struct ranges *r)
+static size_t chart_states(struct emitter *e, const struct tree *t,
+                           const struct ids *ids, const struct ranges *r)
 {
     size_t history = 0;
     buf_printf(e->out, "\nstatic const struct rotor_chart_state %s__chart_states[] = {\n",
                e->m->name.text);
     for (size_t i = 0; i < e->m->nstates; i++)
-        history += state_row(e, i, ids, r, history);
+        history += state_row(e, t, i, ids, r, history);
     buf_puts(e->out, "};\n");
     return history;
 }
@@ -350,14 +375,15 @@ void chart_tables(struct emitter *e)
 {
     const char *name = e->m->name.text;
     struct ids ids = number(e->m);
-    struct ranges *r = chart_list(e);
+    struct tree t = make_tree(e->m);
+    struct ranges *r = chart_list(e, &t);
     chart_trans(e, &ids);
-    size_t history = chart_states(e, &ids, r);
+    size_t history = chart_states(e, &t, &ids, r);
     guard_fn(e, &ids);
     run_fn(e, &ids);
     buf_printf(e->out, "\nstatic const struct rotor_chart %s__chart = {\n"
                "    .states = %s__chart_states,\n    .trans = %s__trans,\n"
                "    .list = %s__list,\n    .history_slots = %zuu,\n"
                "    .max_active = %uu,\n    .guard = %s__guard,\n    .run = %s__run,\n};\n",
-               name, name, name, name, history, max_active(e->m, -1), name, name);
+               name, name, name, name, history, max_active(e->m, &t, -1), name, name);
 }

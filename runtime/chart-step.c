@@ -136,18 +136,17 @@ static bool exit_list(struct rotor_scope *m, const rotor_event *ev)
 }
 
 /* The active states below any of the domains of the enabled transitions
- * (or below `domain` alone when one >= -1 is given), into r->list. */
+ * (r->pairs, when `enabled`) or below `domain`, into r->list. */
 static void collect_exits(struct rotor_scope *m, int domain, bool enabled)
 {
     struct rotor__chart_run *r = m->chart;
-    const struct rotor_chart_trans *trans = r->chart->trans;
 
     r->nlist = 0;
     for (uint32_t i = 0; i < r->nconfig; i++) {
         int s = r->config[i];
         bool out = !enabled && rotor__chart_below(m, s, domain);
         for (uint32_t k = 0; enabled && !out && k < r->nenabled; k++) {
-            int d = rotor__chart_domain(m, &trans[r->enabled[k]]);
+            int d = r->pairs[2 * k + 1];
             out = d != ROTOR_INTERNAL && rotor__chart_below(m, s, d);
         }
         if (out)
@@ -280,10 +279,16 @@ static bool completed(struct rotor_scope *m, int f)
     return true;
 }
 
-static int by_number(const void *a, const void *b)
+/* Entry sets are small and mostly in order already: insertion sort. */
+static void sort_states(int *v, uint32_t n)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    for (uint32_t i = 1; i < n; i++) {
+        int x = v[i];
+        uint32_t k = i;
+        for (; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 static bool enter_one(struct rotor_scope *m, int s, const rotor_event *ev)
@@ -306,7 +311,7 @@ static bool enter_list(struct rotor_scope *m, const rotor_event *ev)
     struct rotor__chart_run *r = m->chart;
     uint32_t n = r->nlist;
 
-    qsort(r->list, n, sizeof *r->list, by_number);
+    sort_states(r->list, n);
     for (uint32_t i = 0; i < n; i++)
         r->flags[r->list[i]] &= (uint8_t)~CH_ENTER;
     r->nlist = 0;
@@ -388,9 +393,6 @@ static bool contents(struct rotor_scope *m, const rotor_event *ev)
         if (!rotor__chart_run(m, trans[r->enabled[k]].action, ev))
             return false;
     for (uint32_t k = 0; k < r->nenabled; k++) {
-        const struct rotor_chart_trans *t = &trans[r->enabled[k]];
-        r->pairs[2 * k] = t->target;
-        r->pairs[2 * k + 1] = rotor__chart_domain(m, t);
         if (!resolve(m, &r->pairs[2 * k], &r->pairs[2 * k + 1], ev))
             return false;
     }
@@ -402,6 +404,11 @@ void rotor__chart_microstep(struct rotor_scope *m, const rotor_event *ev)
     struct rotor__chart_run *r = m->chart;
 
     r->took = true;
+    for (uint32_t k = 0; k < r->nenabled; k++) {
+        const struct rotor_chart_trans *t = &r->chart->trans[r->enabled[k]];
+        r->pairs[2 * k] = t->target;
+        r->pairs[2 * k + 1] = rotor__chart_domain(m, t);
+    }
     collect_exits(m, -1, true);
     if (!exit_list(m, ev) || !contents(m, ev))
         return;

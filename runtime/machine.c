@@ -96,8 +96,15 @@ void rotor__deliver(struct rotor_scope *m, int kind, void *data)
     rotor__deliver_ev(m, &ev);
 }
 
+/* Inlined into both callers: the hot path of every delivery. */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* One event to completion.  Returns false when that ended m. */
-static bool deliver_one(struct rotor_scope *m, const struct rotor_event *ev)
+static ALWAYS_INLINE bool deliver_one(struct rotor_scope *m, const struct rotor_event *ev)
 {
     int kind = ev->kind;
     int from = m->state;

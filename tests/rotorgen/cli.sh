@@ -98,7 +98,13 @@ fresh; run 0 -M deps.mk --dot s.dot dir/stream.rsm
 # --dot writes the drawing beside the C, and only on success
 fresh; run 0 --dot s.dot dir/stream.rsm; has s.dot "--dot"; only stream.c stream.h s.dot
 grep -q '^digraph rsm {$' "$tmp/w/s.dot" || fail "--dot: not a digraph"
-fresh; run 0 --check --dot s.dot dir/stream.rsm; only
+# --check --dot writes the drawing alone (no C, no -M rule), and nothing
+# on bad input
+fresh; run 0 --check --dot s.dot -M x.d dir/stream.rsm; has s.dot "--check --dot"; only s.dot
+grep -q '^digraph rsm {$' "$tmp/w/s.dot" || fail "--check --dot: not a digraph"
+fresh; run 1 --check --dot dir/stream.rsm dir/stream.rsm; says "overwrite the input" err "--check --dot input"; only
+fresh; cp "$CASES/err_check_refs.rsm" "$tmp/w/bad.rsm"
+run 1 --check --dot s.dot bad.rsm; says "error: unknown event" err "--check --dot on bad input"; only bad.rsm
 
 # warnings: printed, exit 0; -Werror makes them errors and writes nothing;
 # -Wno-NAME silences one
