@@ -172,6 +172,7 @@ void rotor__end(struct rotor_scope *m, bool error)
     m->ending = true;
     rotor__timers_fini(m);
     rotor__queue_fini(&m->internal);    /* raised events die with it */
+    rotor__delay_release(m);    /* its pending delayed sends (delay.c) */
     if (m->type->destroy) {
         struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_DESTROY, NULL);
         struct rotor_scope *prev = enter_user(m);

@@ -85,6 +85,7 @@ struct rotor_scope {
     struct rotor__state_timer **stimers; /* per-state timers (timeout.c) */
     uint32_t             nstimers;
     struct rotor__chart_run *chart;  /* statecharts: the configuration */
+    struct rotor__delayed *delayed; /* its pending delayed sends (delay.c) */
 };
 
 /* ---- machine table (table.c) ---------------------------------------- */
@@ -182,6 +183,7 @@ struct rotor_loop {
     struct rotor__mailbox  *mbox;     /* cross-thread traffic (notify.c) */
     rotor_trace_fn         *trace_fn; /* NULL: trace lines go to stderr */
     void                   *trace_arg;
+    int                     delay_id; /* the last delayed send's id (delay.c) */
 };
 
 /* Delivers queued events until none is left, unless user code of this
@@ -298,6 +300,12 @@ void rotor__notifier_arrive(struct rotor_loop *loop,
 void rotor__async_release(struct rotor_scope *m);
 /* Marks m's notifiers' machine as ended (notify.c). */
 void rotor__life_end(struct rotor_scope *m);
+
+/* ---- delayed sends (delay.c) ---------------------------------------- */
+
+/* m ends: its pending delayed sends are dropped.  Called once, before
+ * `destroy` (which cannot make new ones). */
+void rotor__delay_release(struct rotor_scope *m);
 
 /* ---- memory (alloc.c) ----------------------------------------------- */
 

@@ -34,6 +34,7 @@
 #include <rotor/trace.h>
 #include <rotor/listener.h>
 #include <rotor/tls.h>
+#include <rotor/delay.h>
 
 #ifdef __cplusplus
 extern "C" {

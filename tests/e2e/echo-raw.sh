@@ -13,21 +13,22 @@ echo_concurrent_clients
 
 # A client that reads slowly: the server's writes are refused by the
 # kernel, it keeps the bytes, stops reading, and loses nothing.  Slow for
-# certain: the client's receive buffer is small (else it grows to take
-# all 8 MiB: tcp_rmem allows 32 MiB), which the server's send buffer
-# (4 MiB at most) cannot make up for, and the reader starts reading only
-# once the server has said that it waits for writability.
-head -c 8388608 /dev/urandom >"$WORK/big"
+# certain: the reader starts reading only once the server has said that
+# it waits for writability, and 64 MiB are more than every buffer on the
+# way can hold even if the client's small receive buffer is not kept to
+# (tcp_rmem lets it grow to 32 MiB; the server's send buffer takes 4 MiB
+# at most, a pipe 1 MiB).
+head -c 67108864 /dev/urandom >"$WORK/big"
 "$SOCAT" -b 65536 -t 60 -T 60 - "TCP:127.0.0.1:$PORT,rcvbuf=65536" \
     <"$WORK/big" |
     { wait_for "$WORK/server.log" "reading --blocked--> draining" \
           "the slow reader"; cat; } >"$WORK/big.out"
-same "$WORK/big" "$WORK/big.out" "8 MiB to a slow reader"
+same "$WORK/big" "$WORK/big.out" "64 MiB to a slow reader"
 grep -q -- "reading --blocked--> draining" "$WORK/server.log" ||
     fail "the slow reader never made the server wait for writability"
 grep -q -- "draining --drained--> reading" "$WORK/server.log" ||
     fail "the server never went back to reading"
-pass "8 MiB to a slow reader, with backpressure"
+pass "64 MiB to a slow reader, with backpressure"
 
 # The server still serves after all that, and stops on SIGTERM.
 printf 'still here\n' >"$WORK/last"
