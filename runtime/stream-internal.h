@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event_struct.h>
@@ -272,13 +273,28 @@ void rotor__stream_fail(struct rotor_scope *m, int err);
 
 /* ---- stream-tls.c ------------------------------------------------------ */
 
+/* The questions below are asked several times per message: inline, a
+ * plain stream answers them with one test. */
+bool rotor__tls_session_handshaking(const struct rotor__tls_conn *c);
+bool rotor__tls_session_cipher_waits(const struct rotor__tls_conn *c);
+bool rotor__tls_session_buffered(const struct rotor__tls_conn *c);
+
 /* The handshake is under way: read whatever the expectation says, write
  * nothing until it is over, serve no expectation yet. */
-bool rotor__stream_tls_handshaking(const struct rotor__stream *st);
+static inline bool rotor__stream_tls_handshaking(const struct rotor__stream *st)
+{
+    return st->tls.conn && rotor__tls_session_handshaking(st->tls.conn);
+}
 /* Ciphertext waits for the kernel: watch writability. */
-bool rotor__stream_tls_cipher_waits(const struct rotor__stream *st);
+static inline bool rotor__stream_tls_cipher_waits(const struct rotor__stream *st)
+{
+    return st->tls.conn && rotor__tls_session_cipher_waits(st->tls.conn);
+}
 /* Bytes buffered inside the session: read again without readiness. */
-bool rotor__stream_tls_buffered(const struct rotor__stream *st);
+static inline bool rotor__stream_tls_buffered(const struct rotor__stream *st)
+{
+    return st->tls.conn && rotor__tls_session_buffered(st->tls.conn);
+}
 /* The connection is up: a context given before starts its session now.
  * -1 (errno set) when it cannot. */
 int  rotor__stream_tls_connected(struct rotor__stream *st);
@@ -288,8 +304,15 @@ bool rotor__stream_tls_closing(struct rotor__stream *st);
  * name stay for the next connection (rotor_stream_reset). */
 void rotor__stream_tls_end(struct rotor__stream *st, bool keep_ctx);
 /* The session's readv()/writev(), or the plain calls without TLS. */
-ssize_t rotor__stream_recv(struct rotor__stream *st, const struct iovec *iov,
-                           int n);
+ssize_t rotor__stream_tls_recv(struct rotor__stream *st,
+                               const struct iovec *iov, int n);
+static inline ssize_t rotor__stream_recv(struct rotor__stream *st,
+                                         const struct iovec *iov, int n)
+{
+    if (st->tls.conn)
+        return rotor__stream_tls_recv(st, iov, n);
+    return readv(st->io.fd, iov, n);
+}
 ssize_t rotor__stream_tls_send(struct rotor__stream *st,
                                const struct iovec *iov, int n);
 /* Sends the records that wait; a hard failure fails the stream. */

@@ -17,28 +17,25 @@
 #include "tls-context.h"
 #include "tls-internal.h"
 
-bool rotor__stream_tls_handshaking(const struct rotor__stream *st)
+bool rotor__tls_session_handshaking(const struct rotor__tls_conn *c)
 {
-    return st->tls.conn && !rotor__tls_ready(st->tls.conn);
+    return !rotor__tls_ready(c);
 }
 
-bool rotor__stream_tls_cipher_waits(const struct rotor__stream *st)
+bool rotor__tls_session_cipher_waits(const struct rotor__tls_conn *c)
 {
-    return st->tls.conn &&
-           (rotor__tls_wants(st->tls.conn) & ROTOR__TLS_WANT_WRITE);
+    return rotor__tls_wants(c) & ROTOR__TLS_WANT_WRITE;
 }
 
-bool rotor__stream_tls_buffered(const struct rotor__stream *st)
+bool rotor__tls_session_buffered(const struct rotor__tls_conn *c)
 {
-    return st->tls.conn && rotor__tls_buffered(st->tls.conn);
+    return rotor__tls_buffered(c);
 }
 
-ssize_t rotor__stream_recv(struct rotor__stream *st, const struct iovec *iov,
-                           int n)
+ssize_t rotor__stream_tls_recv(struct rotor__stream *st,
+                               const struct iovec *iov, int n)
 {
-    if (st->tls.conn)
-        return rotor__tls_readv(st->tls.conn, iov, n);
-    return readv(st->io.fd, iov, n);
+    return rotor__tls_readv(st->tls.conn, iov, n);
 }
 
 ssize_t rotor__stream_tls_send(struct rotor__stream *st,
