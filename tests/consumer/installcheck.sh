@@ -116,9 +116,9 @@ pass "outside project: make distcheck (the tarball carries echo.c, echo.h, rotor
 # ---- against the static library ----
 (cd "$P/build" && run "$WORK/static.log" sh -c \
     "${CC:-cc} -o echo-static echo_server-main.o echo_server-echo.o \
-     $I$libdir/librotor.a \$(pkg-config --libs libevent) -lpthread") || exit 1
+     $I$libdir/librotor.a \$(pkg-config --static --libs rotor | sed 's/-lrotor//')") || exit 1
 ldd "$P/build/echo-static" | grep -q librotor && fail "echo-static uses librotor.so"
-pass "outside project: links against librotor.a"
+pass "outside project: links against librotor.a (with what rotor.pc says a static link needs: libevent, OpenSSL)"
 
 # ---- the installed examples, as examples/README.md says ----
 E=$WORK/examples
