@@ -13,16 +13,13 @@ echo_concurrent_clients
 
 # A client that reads slowly: the server's writes are refused by the
 # kernel, it keeps the bytes, stops reading, and loses nothing.  Slow for
-# certain: the reader starts reading only once the server has said that
-# it waits for writability, and 64 MiB are more than every buffer on the
-# way can hold even if the client's small receive buffer is not kept to
-# (tcp_rmem lets it grow to 32 MiB; the server's send buffer takes 4 MiB
-# at most, a pipe 1 MiB).
+# certain: slow-reader sends without reading until the server has said
+# that it waits for writability, and 64 MiB are more than every buffer
+# on the way can hold, so that moment must come.
 head -c 67108864 /dev/urandom >"$WORK/big"
-"$SOCAT" -b 65536 -t 60 -T 60 - "TCP:127.0.0.1:$PORT,rcvbuf=65536" \
-    <"$WORK/big" |
-    { wait_for "$WORK/server.log" "reading --blocked--> draining" \
-          "the slow reader"; cat; } >"$WORK/big.out"
+"$top_builddir/tests/e2e/slow-reader" "$PORT" "$WORK/big" "$WORK/big.out" \
+    "$WORK/server.log" "reading --blocked--> draining" ||
+    fail "the slow reader: $(tail -n 5 "$WORK/server.log")"
 same "$WORK/big" "$WORK/big.out" "64 MiB to a slow reader"
 grep -q -- "reading --blocked--> draining" "$WORK/server.log" ||
     fail "the slow reader never made the server wait for writability"
