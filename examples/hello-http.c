@@ -406,6 +406,7 @@ int main(int argc, char **argv)
         close(workers[i].stop[1]);
     }
     http_prepared_free(&hello_world);
+    http_server_fini(&hello.srv);
     rotor_tls_free(hello.srv.tls);
     return rc == 0 ? 0 : 1;
 }

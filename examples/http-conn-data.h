@@ -14,20 +14,6 @@
 
 struct evbuffer;
 
-/* What the deciding guard of a transition chose (see http.rsm). */
-enum http_next {
-    HTTP_NEXT_HEAD,         /* the next request */
-    HTTP_NEXT_BODY,         /* read this request's body */
-    HTTP_NEXT_CLOSE         /* flush, then close */
-};
-
-/* The verdict of a tick in `head`. */
-enum http_tick_verdict {
-    HTTP_TICK_KEEP,
-    HTTP_TICK_IDLE_OVER,
-    HTTP_TICK_LATE
-};
-
 /* Answer progress of the current exchange. */
 enum http_answer {
     HTTP_ANSWER_NONE,
@@ -50,14 +36,15 @@ struct http_exchange {
 
 struct http_conn {
     struct http_server *srv;
-    uint8_t next;           /* enum http_next */
-    uint8_t verdict;        /* enum http_tick_verdict */
+    /* What the last action made of the input, for the guards (http.rsm). */
+    uint16_t status;        /* an error to answer, then close; 0: none */
+    uint8_t partial;        /* the head (body) read so far is incomplete */
     uint8_t body_chunked;   /* the request body is chunked */
     uint8_t parser_used;    /* reset the parser before the next head */
     uint32_t served;        /* request heads taken on this connection */
-    uint32_t tick_served;   /* served at the last tick */
-    uint32_t idle_ticks;    /* ticks with no input and no request */
-    uint32_t head_ticks;    /* ticks a partial head has been pending */
+    uint32_t head_seen;     /* input bytes the parser has looked at */
+    uint32_t head_len;      /* bytes of the head at the front of the
+                               input, until the request is served */
     uint64_t body_left;     /* Content-Length bytes still to come */
     struct evbuffer *body;  /* HTTP_WANT_BUFFER; made on first use */
     char *head_copy;        /* the head of a request with a body */

@@ -2,12 +2,16 @@
  * http-server.c: the actions of grammars/http.rsm (an HTTP/1.1 server
  * connection) and the handler interface of http-server.h.
  *
- * Costs we design for: a request without a body is one dispatch (the
- * deciding guard parses, routes and answers; the transition is internal),
- * its head is parsed where it lies in the input buffer, and its answer
- * is assembled on the stack and appended with one write.  Nothing is
- * allocated per request: a connection keeps its parser, its body buffer
- * and its copy of a head that must outlive its body.
+ * The machine decides (grammars/http.rsm): each action here does its work
+ * and records what came of it in struct http_conn (status, partial,
+ * head_len), and the guards only read that record.
+ *
+ * Costs we design for: a request without a body is one dispatch (one
+ * `input`: http_head_read, then http_serve), its head is parsed where it
+ * lies in the input buffer, and its answer is assembled on the stack and
+ * appended with one write.  Nothing is allocated per request: a
+ * connection keeps its parser, its body buffer and its copy of a head
+ * that must outlive its body.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -416,7 +421,6 @@ static void answer_status(struct http_conn *c, rotor_scope *s, int status)
     x->head_only = 0;
     x->close = 1;
     http_respond(x, status, &text, 1, msg, (size_t)n);
-    c->next = HTTP_NEXT_CLOSE;
 }
 
 /* ---- the request ------------------------------------------------------- */
@@ -485,20 +489,79 @@ void *http_scratch(struct http_exchange *x)
 
 /* ---- the server ------------------------------------------------------- */
 
+/* Durations of whole seconds: struct http_server counts in seconds. */
+_Static_assert(HTTP_IDLE_TIMEOUT % 1000 == 0 && HTTP_HEAD_TIMEOUT % 1000 == 0,
+               "http.rsm's idle and head timeouts are whole seconds");
+
 void http_server_init(struct http_server *srv, http_route_fn *route,
                       void *app)
 {
     memset(srv, 0, sizeof *srv);
     srv->route = route;
     srv->app = app;
-    srv->head_timeout = 10;
-    srv->idle_timeout = 60;
+    srv->head_timeout = HTTP_HEAD_TIMEOUT / 1000;
+    srv->idle_timeout = HTTP_IDLE_TIMEOUT / 1000;
     srv->max_requests = 10000;
+}
+
+/* The machines of a server whose idle or head timeout is not http.rsm's:
+ * copies of their tables with the server's durations in idle's and head's
+ * timeouts.  Nothing else differs: the same dispatch runs them. */
+struct http_machines {
+    struct rotor_machine_type listener;
+    struct rotor_machine_type conn;
+    struct rotor_state_info states[];
+};
+
+/* 0 is taken as 1: a state timeout of 0 would be none at all. */
+static uint32_t seconds_ms(unsigned sec)
+{
+    if (sec == 0)
+        return 1000;
+    return sec > UINT32_MAX / 1000 ? UINT32_MAX / 1000 * 1000 : sec * 1000u;
+}
+
+static const struct rotor_machine_type *server_machines(struct http_server *srv)
+{
+    uint32_t idle = seconds_ms(srv->idle_timeout);
+    uint32_t head = seconds_ms(srv->head_timeout);
+
+    if (idle == HTTP_IDLE_TIMEOUT && head == HTTP_HEAD_TIMEOUT)
+        return &http_listener_machine;
+    if (!srv->machines) {
+        size_t n = (size_t)http_conn_machine.nstates;
+        struct http_machines *m = malloc(sizeof *m + n * sizeof m->states[0]);
+        if (!m)
+            return NULL;
+        memcpy(m->states, http_conn_machine.states, n * sizeof m->states[0]);
+        m->states[http_conn_st_idle].timeout_ms = idle;
+        m->states[http_conn_st_head].timeout_ms = head;
+        m->conn = http_conn_machine;
+        m->conn.states = m->states;
+        m->listener = http_listener_machine;
+        m->listener.spawns = &m->conn;
+        srv->machines = m;
+    }
+    return &srv->machines->listener;
 }
 
 rotor_ref http_server_listen(struct rotor_loop *loop, int fd)
 {
-    return rotor_listen(loop, &http_listener_machine, fd, NULL);
+    struct http_server *srv = loop ? rotor_loop_context(loop) : NULL;
+    const struct rotor_machine_type *t =
+        srv ? server_machines(srv) : &http_listener_machine;
+
+    if (!t) {                   /* out of memory */
+        close(fd);
+        return ROTOR_REF_NONE;
+    }
+    return rotor_listen(loop, t, fd, NULL);
+}
+
+void http_server_fini(struct http_server *srv)
+{
+    free(srv->machines);
+    srv->machines = NULL;
 }
 
 /* ---- http_listener ----------------------------------------------------- */
@@ -524,6 +587,7 @@ void http_conn_start(struct http_conn *c, rotor_scope *s,
      * memory: the connection then ends at its first expectation. */
     if (c->srv->tls && rotor_stream_tls(s, c->srv->tls, NULL) < 0)
         rotor_kill(rotor_scope_loop(s), rotor_scope_self(s));
+    lim.head_max = HTTP_HEAD_MAX;   /* as `head` expects it */
     lim.body_max = UINT64_MAX;      /* each handler has its own */
     http_parser_init(&c->parser, &lim);
     c->x.conn = c;
@@ -554,19 +618,134 @@ static const struct http_handler not_found_handler = {
     .respond = not_found,
 };
 
-/* Runs the handler on a complete request, makes sure it was answered and
- * records what comes next. */
-static void run_handler(struct http_conn *c)
+/* The parser, ready for a new head: reset lazily, because a request's
+ * spans must live until its answer. */
+static struct http_parser *parser_for_head(struct http_conn *c)
+{
+    if (c->parser_used) {
+        http_parser_reset(&c->parser);
+        c->parser_used = 0;
+    }
+    return &c->parser;
+}
+
+/* The input bytes the parser may look at: never more than a head. */
+static size_t head_extent(struct http_conn *c, rotor_scope *s)
+{
+    size_t n = rotor_stream_input_length(s);
+
+    return n > c->parser.lim.head_max ? c->parser.lim.head_max : n;
+}
+
+/* `idle` and `head`: runs the parser over what the input holds (it
+ * resumes where it stopped).  Records a head still partial, an error
+ * status, or a complete head (head_len), which it routes: the exchange is
+ * set up and the handler chosen; nothing is answered or consumed yet. */
+void http_head_read(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct http_parser *p = parser_for_head(c);
+    struct http_exchange *x = &c->x;
+    size_t n = head_extent(c, s);
+
+    (void)ev;
+    const char *buf = rotor_stream_peek(s, n);
+    int r = buf ? http_request_parse(p, buf, n) : -500;
+    c->head_seen = (uint32_t)n;
+    c->partial = r == 0;
+    if (r == 0)
+        return;
+    c->parser_used = 1;
+    if (r < 0) {
+        c->status = (uint16_t)-r;
+        return;
+    }
+    c->head_len = (uint32_t)r;
+    c->served++;
+    x->s = s;
+    x->head = buf;
+    x->answer = HTTP_ANSWER_NONE;
+    x->head_only = p->req.method_id == HTTP_HEAD;
+    x->chunked = 0;
+    x->close = 0;
+    x->body_total = 0;
+    memset(x->scratch, 0, sizeof x->scratch);
+    x->handler = c->srv->route(x, c->srv->app);
+    if (!x->handler)
+        x->handler = &not_found_handler;
+}
+
+bool http_head_partial(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->partial;
+}
+
+/* `input` again without a new byte: the check that follows entering a
+ * state whose `until` holds already. */
+bool http_head_unchanged(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    (void)ev;
+    return head_extent(c, s) == c->head_seen;
+}
+
+bool http_failed(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->status != 0;
+}
+
+bool http_body_none(struct http_conn *c, rotor_scope *s,
+                    const rotor_event *ev)
+{
+    const struct http_request *req = &c->parser.req;
+
+    (void)s;
+    (void)ev;
+    return req->body == HTTP_BODY_NONE ||
+           (req->body == HTTP_BODY_LENGTH && req->content_length == 0);
+}
+
+bool http_body_too_large(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    const struct http_request *req = &c->parser.req;
+
+    (void)s;
+    (void)ev;
+    return req->body == HTTP_BODY_LENGTH &&
+           req->content_length > c->x.handler->body_max;
+}
+
+/* The whole request is in: the handler answers (a 500 is sent for a
+ * handler that answered nothing), and the head leaves the input. */
+void http_serve(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
 {
     struct http_exchange *x = &c->x;
 
+    (void)ev;
+    x->s = s;
     if (x->handler->respond)
         x->handler->respond(x);
     if (x->answer == HTTP_ANSWER_STARTED)
         http_respond_end(x);
     else if (x->answer == HTTP_ANSWER_NONE)
         http_respond(x, 500, NULL, 0, "Internal Server Error\n", 22);
-    c->next = x->close ? HTTP_NEXT_CLOSE : HTTP_NEXT_HEAD;
+    if (c->head_len) {
+        rotor_stream_consume(s, c->head_len);
+        c->head_len = 0;
+    }
+}
+
+bool http_keep_alive(struct http_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return !c->x.close;
 }
 
 /* Keeps the head of a request with a body: the body follows it in the
@@ -585,24 +764,26 @@ static int keep_head(struct http_conn *c, const char *head, size_t n)
     return 0;
 }
 
-/* Sets up for reading the body of the request whose head is buf[0, n),
- * or answers an error. */
-static void body_begin(struct http_conn *c, rotor_scope *s, const char *buf,
-                       size_t n)
+/* Sets up for reading the body: keeps the head (its spans stay valid
+ * while the input moves on), readies the decoder and the handler's
+ * buffer, and says 100 Continue if the client waits for it.  Records 500
+ * when memory runs out. */
+void http_body_start(struct http_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
 {
     const struct http_request *req = &c->parser.req;
     const struct http_handler *h = c->x.handler;
 
-    if (req->body == HTTP_BODY_LENGTH && req->content_length > h->body_max) {
-        answer_status(c, s, 413);
+    (void)ev;
+    if (keep_head(c, c->x.head, c->head_len) < 0) {
+        c->status = 500;
         return;
     }
-    if (keep_head(c, buf, n) < 0) {
-        answer_status(c, s, 500);
-        return;
-    }
+    rotor_stream_consume(s, c->head_len);
+    c->head_len = 0;
     c->body_chunked = req->body == HTTP_BODY_CHUNKED;
     c->body_left = req->content_length;
+    c->partial = 1;
     if (c->body_chunked) {
         struct http_limits lim = c->parser.lim;
         lim.body_max = h->body_max;
@@ -610,82 +791,17 @@ static void body_begin(struct http_conn *c, rotor_scope *s, const char *buf,
     }
     if (h->want == HTTP_WANT_BUFFER) {
         if (!c->body && !(c->body = evbuffer_new())) {
-            answer_status(c, s, 500);
+            c->status = 500;
             return;
         }
         evbuffer_drain(c->body, evbuffer_get_length(c->body));
     }
     if (req->expect_continue)
         rotor_stream_write(s, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    c->next = HTTP_NEXT_BODY;
 }
 
-/* The parser, ready for a new head: reset lazily, because a request's
- * spans must live until its answer. */
-static struct http_parser *parser_for_head(struct http_conn *c)
-{
-    if (c->parser_used) {
-        http_parser_reset(&c->parser);
-        c->parser_used = 0;
-    }
-    return &c->parser;
-}
-
-/* Deciding guard of `head`: runs the parser over what the input holds
- * (it resumes where it stopped), and takes a complete head. */
-bool http_head_served(struct http_conn *c, rotor_scope *s,
-                      const rotor_event *ev)
-{
-    struct http_parser *p = parser_for_head(c);
-    const struct http_request *req = &p->req;
-    struct http_exchange *x = &c->x;
-    size_t n = rotor_stream_input_length(s);
-
-    (void)ev;
-    if (n > p->lim.head_max)
-        n = p->lim.head_max;    /* the parser never looks further */
-    const char *buf = rotor_stream_peek(s, n);
-    int r = buf ? http_request_parse(p, buf, n) : -500;
-    if (r == 0)
-        return true;            /* more of the head is to come */
-    c->parser_used = 1;
-    if (r < 0) {
-        answer_status(c, s, -r);
-        return false;
-    }
-    c->served++;
-    x->s = s;
-    x->head = buf;
-    x->answer = HTTP_ANSWER_NONE;
-    x->head_only = req->method_id == HTTP_HEAD;
-    x->chunked = 0;
-    x->close = 0;
-    x->body_total = 0;
-    memset(x->scratch, 0, sizeof x->scratch);
-    x->handler = c->srv->route(x, c->srv->app);
-    if (!x->handler)
-        x->handler = &not_found_handler;
-    if (req->body == HTTP_BODY_NONE ||
-        (req->body == HTTP_BODY_LENGTH && req->content_length == 0)) {
-        run_handler(c);
-        rotor_stream_consume(s, (size_t)r);
-        return c->next == HTTP_NEXT_HEAD;
-    }
-    body_begin(c, s, buf, (size_t)r);
-    rotor_stream_consume(s, (size_t)r);
-    return false;           /* to `body`, or an error answered */
-}
-
-bool http_body_wanted(struct http_conn *c, rotor_scope *s,
-                      const rotor_event *ev)
-{
-    (void)s;
-    (void)ev;
-    return c->next == HTTP_NEXT_BODY;
-}
-
-/* No line end within 16 KiB: the parser tells which limit (414, 431) or
- * which error (400) it is. */
+/* No line end within HTTP_HEAD_MAX: the parser tells which limit (414,
+ * 431) or which error (400) it is. */
 void http_head_too_large(struct http_conn *c, rotor_scope *s,
                          const rotor_event *ev)
 {
@@ -702,79 +818,73 @@ void http_head_too_large(struct http_conn *c, rotor_scope *s,
     answer_status(c, s, r < 0 ? -r : 431);
 }
 
-/* ---- http_conn: deadlines ------------------------------------------- */
+/* ---- http_conn: errors ------------------------------------------------ */
 
-bool http_tick(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+/* The status an action recorded (c->status). */
+void http_answer_error(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
 {
     (void)ev;
-    if (c->served != c->tick_served) {
-        c->tick_served = c->served;
-        c->idle_ticks = c->head_ticks = 0;
-    }
-    if (rotor_stream_input_length(s) == 0) {
-        c->head_ticks = 0;
-        if (++c->idle_ticks < c->srv->idle_timeout)
-            return true;
-        c->verdict = HTTP_TICK_IDLE_OVER;
-        return false;
-    }
-    /* A head is pending: it started after the last tick that saw none,
-     * so it has had more than head_ticks - 1 seconds. */
-    c->idle_ticks = 0;
-    if (++c->head_ticks <= c->srv->head_timeout)
-        return true;
-    c->verdict = HTTP_TICK_LATE;
-    return false;
+    answer_status(c, s, c->status);
 }
 
-bool http_idle_over(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
-{
-    (void)s;
-    (void)ev;
-    return c->verdict == HTTP_TICK_IDLE_OVER;
-}
-
-void http_head_late(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+/* The head or body deadline passed. */
+void http_answer_408(struct http_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
 {
     (void)ev;
     answer_status(c, s, 408);
 }
 
-void http_body_late(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+/* A Content-Length over the handler's body_max. */
+void http_answer_413(struct http_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
 {
     (void)ev;
-    answer_status(c, s, 408);
+    answer_status(c, s, 413);
 }
 
 /* ---- http_conn: the body --------------------------------------------- */
 
-static void body_piece(struct http_conn *c, const char *p, size_t n)
+bool http_body_ignored(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x.handler->want == HTTP_WANT_IGNORE;
+}
+
+bool http_body_buffered(struct http_conn *c, rotor_scope *s,
+                        const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x.handler->want == HTTP_WANT_BUFFER;
+}
+
+/* Where the decoded body goes. */
+static void body_piece(struct http_conn *c, enum http_want want,
+                       const char *p, size_t n)
 {
     struct http_exchange *x = &c->x;
 
     x->body_total += n;
-    switch (x->handler->want) {
-    case HTTP_WANT_BUFFER:
+    if (want == HTTP_WANT_BUFFER) {
         if (evbuffer_add(c->body, p, n) < 0)
             x->close = 1;
-        break;
-    case HTTP_WANT_STREAM:
-        if (x->handler->chunk)
-            x->handler->chunk(x, p, n);
-        break;
-    default:
-        break;
+    } else if (want == HTTP_WANT_STREAM && x->handler->chunk) {
+        x->handler->chunk(x, p, n);
     }
 }
 
 /* Decodes one extent of input; returns the bytes used, -status on a bad
  * body.  *done once the body is complete. */
-static ptrdiff_t body_extent(struct http_conn *c, const char *p, size_t n,
-                             bool *done)
+static ptrdiff_t body_extent(struct http_conn *c, enum http_want want,
+                             const char *p, size_t n, bool *done)
 {
     if (!c->body_chunked) {
         size_t take = n < c->body_left ? n : (size_t)c->body_left;
-        body_piece(c, p, take);
+        body_piece(c, want, p, take);
         c->body_left -= take;
         *done = c->body_left == 0;
         return (ptrdiff_t)take;
@@ -785,43 +895,58 @@ static ptrdiff_t body_extent(struct http_conn *c, const char *p, size_t n,
     if (r < 0)
         return r;
     if (len)
-        body_piece(c, data, len);
+        body_piece(c, want, data, len);
     *done = http_chunked_done(&c->chunked);
     return r;
 }
 
-/* Deciding guard of `body`: takes what the input holds of the body.
- * True while more is to come. */
-bool http_body_more(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+/* Takes what the input holds of the body; records whether more is to
+ * come, or the status of a bad body (400, 413). */
+static void body_take(struct http_conn *c, rotor_scope *s, enum http_want want)
 {
     bool done = false;
     const char *p;
     size_t n;
 
-    (void)ev;
     while (!done && (p = rotor_stream_extent(s, &n)) != NULL) {
-        ptrdiff_t used = body_extent(c, p, n, &done);
+        ptrdiff_t used = body_extent(c, want, p, n, &done);
         if (used < 0) {
-            answer_status(c, s, (int)-used);
-            return false;
+            c->status = (uint16_t)-used;
+            return;
         }
         rotor_stream_consume(s, (size_t)used);
         if (used == 0 && !done)
             break;
     }
-    if (!done)
-        return true;
-    c->x.s = s;
-    run_handler(c);
-    return false;
+    c->partial = !done;
 }
 
-bool http_body_served(struct http_conn *c, rotor_scope *s,
+void http_body_skip(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)ev;
+    body_take(c, s, HTTP_WANT_IGNORE);
+}
+
+void http_body_collect(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
+{
+    (void)ev;
+    body_take(c, s, HTTP_WANT_BUFFER);
+}
+
+void http_body_stream(struct http_conn *c, rotor_scope *s,
                       const rotor_event *ev)
+{
+    (void)ev;
+    body_take(c, s, HTTP_WANT_STREAM);
+}
+
+bool http_body_partial(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
 {
     (void)s;
     (void)ev;
-    return c->next == HTTP_NEXT_HEAD;
+    return c->partial;
 }
 
 /* ---- http_conn: closing ---------------------------------------------- */

@@ -33,6 +33,7 @@
 
 struct rotor_loop;
 struct rotor_ref;
+struct http_machines;
 
 /* One request and its answer (opaque). */
 struct http_exchange;
@@ -59,10 +60,12 @@ typedef const struct http_handler *http_route_fn(struct http_exchange *x,
 struct http_server {
     http_route_fn *route;
     void *app;                  /* given to route, see http_app() */
-    unsigned head_timeout;      /* seconds for a whole request head: 10 */
-    unsigned idle_timeout;      /* seconds idle between requests: 60 */
+    /* Deadlines, in seconds; the defaults are http.rsm's constants. */
+    unsigned head_timeout;      /* for a whole request head: 10 */
+    unsigned idle_timeout;      /* idle between requests: 60 */
     unsigned max_requests;      /* per connection, then close: 10000 */
     struct rotor_tls *tls;      /* a server context: HTTPS; NULL: HTTP */
+    struct http_machines *machines;     /* private (http_server_listen) */
 };
 
 /* Fills *srv with the defaults and the routing function. */
@@ -70,9 +73,15 @@ void http_server_init(struct http_server *srv, http_route_fn *route,
                       void *app);
 
 /* Starts listening on fd (bound, listening) in loop, whose context must
- * be srv.  Returns the listener's reference; on failure one that
- * rotor_ref_valid() refuses (see rotor_last_code()). */
+ * be srv.  Set srv's head_timeout and idle_timeout before the first call
+ * and keep them; make the calls before the loops run in other threads.
+ * Returns the listener's reference; on failure one that
+ * rotor_ref_valid() refuses (see rotor_last_code(); out of memory for
+ * deadlines other than the defaults: the socket is closed). */
 struct rotor_ref http_server_listen(struct rotor_loop *loop, int fd);
+
+/* Frees what http_server_listen() made, once the loops are gone. */
+void http_server_fini(struct http_server *srv);
 
 /* ---- the request ---------------------------------------------------- */
 

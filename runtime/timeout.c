@@ -196,7 +196,10 @@ static void cancel_from(struct rotor_scope *m, int keep)
 {
     if (keep == 0)
         m->t0_due = 0;          /* lazily: see level0_due() */
-    for (int level = keep > 0 ? keep : 1; level < ROTOR_MAX_DEPTH; level++) {
+    /* Up to the deepest level armed: most machines have none above 0,
+     * and an external transition per message comes here. */
+    for (int level = keep > 0 ? keep : 1;
+         level < ROTOR_MAX_DEPTH && (m->timers_on >> level) != 0; level++) {
         if (m->timers_on & (1u << level)) {
             event_del(timer_of(m, level));
             m->timers_on &= (uint16_t)~(1u << level);

@@ -181,6 +181,20 @@ expect_status slow "408 Request Timeout"
 still_serving "a slow head"
 pass "a trickled head gets 408 at its deadline ($((t1 - t0)) s with the close)"
 
+# A head whose lines come one by one, a line every 0.4 s for 8 s: each
+# line is a read of its own that the parser takes, and none of them
+# extends the 2-second deadline of the whole head.
+t0=$(date +%s)
+{ printf 'GET /lines HTTP/1.1\r\nHost: a\r\n'; i=0
+  while [ $i -lt 20 ]; do sleep 0.4; printf 'X-Slow-%d: v\r\n' $i; i=$((i + 1)); done; } |
+    "$SOCAT" -t 0.2 -T 15 - "TCP:127.0.0.1:$PORT" >"$WORK/slow-lines.out" 2>/dev/null
+t1=$(date +%s)
+expect_status slow-lines "408 Request Timeout"
+[ "$(answers slow-lines)" -eq 1 ] || fail "slow lines: $(answers slow-lines) answers"
+[ $((t1 - t0)) -le 7 ] || fail "slow lines: 408 and close after $((t1 - t0)) s"
+still_serving "a head trickled line by line"
+pass "a head trickled line by line gets 408 at its deadline ($((t1 - t0)) s with the close)"
+
 # An idle keep-alive connection is closed after --idle-timeout 3 (socat
 # keeps its side open: shut-none).
 t0=$(date +%s)
@@ -191,6 +205,21 @@ t1=$(date +%s)
 [ "$(answers idle)" -eq 1 ] || fail "idle: no answer"
 [ $((t1 - t0)) -ge 2 ] && [ $((t1 - t0)) -le 6 ] || fail "idle close after $((t1 - t0)) s"
 pass "an idle connection is closed ($((t1 - t0)) s)"
+
+# Each answer starts the idle deadline again: a second request 1.5 s
+# after the first keeps the connection 3 s past it, so it closes at 4.5 s
+# at the earliest (3 s had the first request's deadline held).  Times in
+# milliseconds.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+t0=$(now_ms)
+{ printf 'GET /a HTTP/1.1\r\nHost: a\r\n\r\n'; sleep 1.5
+  printf 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n'; } |
+    "$SOCAT" -t 20 -T 30 - "TCP:127.0.0.1:$PORT,shut-none" >"$WORK/idle2.out" 2>/dev/null
+t1=$(now_ms)
+[ "$(answers idle2)" -eq 2 ] || fail "idle after a second request: $(answers idle2) answers"
+[ $((t1 - t0)) -ge 4000 ] && [ $((t1 - t0)) -le 9000 ] ||
+    fail "idle after a second request: closed after $((t1 - t0)) ms"
+pass "each answer starts the idle deadline again (closed after $((t1 - t0)) ms)"
 
 # ---- threads -----------------------------------------------------------
 
