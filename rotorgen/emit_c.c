@@ -333,11 +333,11 @@ static int domain(const struct machine *m, int from, int to)
 static void exit_up_to(struct emitter *e, int depth, int leaf, int keep)
 {
     for (int s = leaf; s >= 0 && s != keep; s = e->m->states[s].parent) {
-        const struct ident_list *exit = &e->m->states[s].exit;
-        if (!exit->count)
+        const struct ident_list *actions = &e->m->states[s].exit;
+        if (!actions->count)
             continue;
         mark_at(e, depth, s);   /* the states inside s have left */
-        call_actions(e, depth, exit);
+        call_actions(e, depth, actions);
     }
 }
 
