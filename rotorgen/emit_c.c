@@ -237,11 +237,64 @@ static void hooks(struct emitter *e)
     hook(e, "destroy", e->m->destroy);
 }
 
+/* ---- In() in the middle of a transition ------------------------------- */
+
+/* The runtime's rotor_in_state() knows only the active leaf until a
+ * transition returns.  Before user code that runs once exits or entries
+ * changed the configuration, the code tells it the deepest state still
+ * (or already) active, and only there: transitions that run no action,
+ * internal ones and a leaf's own exit actions cost nothing more. */
+static void mark_at(struct emitter *e, int depth, int state)
+{
+    if (state == e->at)
+        return;
+    e->at = state;
+    indent(e, depth);
+    if (state < 0)
+        buf_puts(e->out, "rotor_transition_at(s, -1);\n");
+    else
+        buf_printf(e->out, "rotor_transition_at(s, %s_st_%s);\n",
+                   e->m->name.text, e->m->states[state].name.text);
+}
+
+/* Between the exits and the entries (a transition's or a branch's
+ * actions, a choice's guards) only `keep` and what is around it are
+ * active.  A flat machine skips this one, which would cost a call on
+ * every transition with an action (bench/dispatch, hello-http): there
+ * the source stays active until the entries (documented at
+ * rotor_in_state()). */
+static void mark_between(struct emitter *e, int depth, int keep)
+{
+    if (!e->flat)
+        mark_at(e, depth, keep);
+}
+
+static bool is_flat(const struct machine *m)
+{
+    for (size_t i = 0; i < m->nstates; i++)
+        if (m->states[i].parent >= 0)
+            return false;
+    return true;
+}
+
+/* The entry actions of `state`, which has just joined the
+ * configuration. */
+static void entry_actions(struct emitter *e, int depth, int state)
+{
+    const struct ident_list *entry = &e->m->states[state].entry;
+    if (!entry->count)
+        return;
+    mark_at(e, depth, state);
+    call_actions(e, depth, entry);
+}
+
 static void enter_body(struct emitter *e)
 {
     const struct machine *m = e->m;
+    e->at = m->initial_leaf;        /* start() sets the state first */
+    e->flat = is_flat(m);
     for (int i = m->initial; i >= 0; i = m->states[i].initial_child)
-        call_actions(e, 1, &m->states[i].entry);
+        entry_actions(e, 1, i);
     buf_printf(e->out, "    return %s_st_%s;\n", m->name.text,
                m->states[m->initial_leaf].name.text);
 }
@@ -279,8 +332,13 @@ static int domain(const struct machine *m, int from, int to)
  * up to (not including) the state `keep`. */
 static void exit_up_to(struct emitter *e, int depth, int leaf, int keep)
 {
-    for (int s = leaf; s >= 0 && s != keep; s = e->m->states[s].parent)
-        call_actions(e, depth, &e->m->states[s].exit);
+    for (int s = leaf; s >= 0 && s != keep; s = e->m->states[s].parent) {
+        const struct ident_list *actions = &e->m->states[s].exit;
+        if (!actions->count)
+            continue;
+        mark_at(e, depth, s);   /* the states inside s have left */
+        call_actions(e, depth, actions);
+    }
 }
 
 /* Entry actions from inside `keep` down to `to`, outer first, then down
@@ -293,11 +351,11 @@ static int enter_down(struct emitter *e, int depth, int keep, int to)
     for (int s = to; s >= 0 && s != keep; s = m->states[s].parent)
         path[n++] = s;
     while (n > 0)
-        call_actions(e, depth, &m->states[path[--n]].entry);
+        entry_actions(e, depth, path[--n]);
     int s = to;
     while (m->states[s].initial_child >= 0) {
         s = m->states[s].initial_child;
-        call_actions(e, depth, &m->states[s].entry);
+        entry_actions(e, depth, s);
     }
     return s;
 }
@@ -388,15 +446,21 @@ static void choice_branches(struct emitter *e, int depth, int choice, int keep)
         const struct transition *b = &c->trans[i];
         int d = depth;
         if (b->guard.text) {
+            mark_between(e, depth, keep);   /* guards run at the choice */
             line_to_rsm(e, b->guard.loc);
             indent(e, depth);
             buf_printf(e->out, "if (%s(self, s, ev)) {\n", b->guard.text);
             d++;
         }
+        /* Every branch returns: the next one starts from here again. */
+        int at = e->at;
         int k = branch_keep(e->m, keep, b);
         exit_up_to(e, d, keep, k);
+        if (b->actions.count)
+            mark_between(e, d, k);
         call_actions(e, d, &b->actions);
         transition_tail(e, d, k, b);
+        e->at = at;
         if (b->guard.text) {
             indent(e, depth);
             buf_puts(e->out, "}\n");
@@ -438,8 +502,12 @@ static bool transition(struct emitter *e, int leaf, int from,
     int keep = -1;
     if (t->to == TO_STATE)
         keep = domain(m, from, t->target_state);
-    if (t->to != TO_INTERNAL)
+    e->at = leaf;   /* guards and filters change nothing */
+    if (t->to != TO_INTERNAL) {
         exit_up_to(e, depth, leaf, keep);
+        if (t->actions.count)
+            mark_between(e, depth, keep);
+    }
     call_actions(e, depth, &t->actions);
     if (t->to == TO_INTERNAL)
         transition_return(e, depth, t, leaf, keep);
@@ -532,6 +600,7 @@ static void dispatch_cases(struct emitter *e)
     size_t *first_seen = xmalloc(nslots * sizeof *first_seen);
     for (size_t i = 0; i < nslots; i++)
         first_seen[i] = (size_t)-1;
+    e->flat = is_flat(m);
     for (size_t i = 0; i < m->nstates; i++)
         if (!m->states[i].nchildren && m->states[i].kind == STATE_NORMAL)
             state_case(e, (int)i, first_seen);
@@ -816,7 +885,7 @@ static size_t run_lines(struct emitter *e, const char *const *lines, size_t i)
 void emit_c(const struct rsm_file *file, const struct emit_options *opt,
             struct buf *c_out, struct buf *h_out)
 {
-    struct emitter e = { file, opt, c_out, NULL, 0 };
+    struct emitter e = { file, opt, c_out, NULL, 0, -1, false };
     run_lines(&e, template_c, 0);
     e.out = h_out;
     run_lines(&e, template_h, 0);

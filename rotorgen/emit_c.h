@@ -10,6 +10,11 @@ struct emitter {
     struct buf                *out;
     const struct machine      *m;          /* inside "%% machine {" */
     size_t                     machine;
+    /* Compiled dispatch, at this point of the code written: the deepest
+     * active state as the runtime knows it (the active leaf, until a
+     * rotor_transition_at() call), and whether no state nests. */
+    int                        at;
+    bool                       flat;
 };
 
 /* #line to a place in the .rsm, for the next line. */

@@ -121,6 +121,7 @@ static ALWAYS_INLINE bool deliver_one(struct rotor_scope *m, const struct rotor_
     }
     struct rotor_scope *prev = enter_user(m);
     int to = m->type->dispatch(m->data, m, from, kind, ev);
+    m->at = ROTOR__AT_LEAF;     /* what the transition marked is over */
     leave_user(m, prev);
     if (m->end_req)
         to = m->end_req;
@@ -276,6 +277,7 @@ static struct rotor_scope *new_machine(struct rotor_loop *loop,
     m->type = t;
     m->loop = loop;
     m->state = -1;
+    m->at = ROTOR__AT_LEAF;
     m->fd = -1;
     event_assign(&m->timer, loop->base, -1, 0, rotor__timer_fired, m);
     loop->live++;
@@ -294,6 +296,7 @@ static void start(struct rotor_scope *m, void *seed)
         t->create(m->data, m, &ev);
     m->state = t->initial;
     to = m->end_req ? m->end_req : t->enter(m->data, m, &ev);
+    m->at = ROTOR__AT_LEAF;
     leave_user(m, prev);
     if (m->end_req)
         to = m->end_req;
@@ -397,16 +400,30 @@ int rotor_raise(rotor_scope *s, int event, void *data)
     return rotor__queue_push(&s->internal, s->ref, event, data);
 }
 
+/* SCXML's In().  Compiled dispatch leaves s->state at the source leaf
+ * until the transition returns, so in between the generated code names
+ * the configuration as it stands (rotor_transition_at()): a state leaves
+ * it after its exit actions and joins it before its entry actions. */
 bool rotor_in_state(rotor_scope *s, int state)
 {
     if (state < 0 || state >= s->type->nstates)
         return false;
     if (s->chart)
         return rotor__chart_active(s, state);
-    for (int x = s->state; x >= 0; x = s->type->states[x].parent)
+    int x = s->at == ROTOR__AT_LEAF ? s->state : s->at;
+    for (; x >= 0; x = s->type->states[x].parent)
         if (x == state)
             return true;
     return false;
+}
+
+/* Called only where a transition changed the configuration, never on a
+ * flat machine's hot path (see rotorgen's emit_c.c).  A state out of
+ * range is ignored rather than trusted by rotor_in_state(). */
+void rotor_transition_at(rotor_scope *s, int state)
+{
+    if (state >= -1 && state < s->type->nstates)
+        s->at = state;
 }
 
 int rotor_send(rotor_scope *s, rotor_ref to, int event, void *data)

@@ -34,6 +34,9 @@ struct rotor_event {
     int    origin; /* `timeout`: the state whose timer fired; else -1 */
 };
 
+/* rotor_scope.at when the configuration is `state` and its ancestors. */
+#define ROTOR__AT_LEAF (-2)
+
 #define ROTOR__EVENT(kind, data) \
     ((struct rotor_event){ (kind), -1, (data), 0, 0, -1 })
 
@@ -63,6 +66,11 @@ struct rotor_scope {
     void     *data;
     rotor_ref ref;
     int       state;      /* -1 until the initial state is entered */
+    /* Compiled dispatch, while a transition runs: the deepest state of
+     * the configuration as it stands (-1: none), set by the generated
+     * code (rotor_transition_at) where the exits and entries so far made
+     * it differ from `state`; ROTOR__AT_LEAF otherwise (see machine.c). */
+    int       at;
     int       fd;         /* from rotor_watch_fd(), or -1 */
     int       end_req;    /* ROTOR_DONE/ROTOR_ERROR asked while busy, or 0 */
     unsigned  busy;       /* > 0 while its own user code runs */

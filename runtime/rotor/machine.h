@@ -388,9 +388,24 @@ int rotor_chart_enter(void *self, rotor_scope *s, const rotor_event *ev);
 int rotor_chart_dispatch(void *self, rotor_scope *s, int state, int event,
                          const rotor_event *ev);
 
-/* For guards: whether `state` (a generated M_st_NAME) is active, as the
- * leaf or a state around it, or (statecharts) in any region. */
+/* For guards and actions (SCXML's In()): whether `state` (a generated
+ * M_st_NAME) is active, as the leaf or a state around it, or
+ * (statecharts) in any region.  During a transition it answers for the
+ * configuration as it stands: a state is left after its exit actions and
+ * entered before its entry actions, so an exit action sees its own state
+ * but no state inside it, an entry action its own state but no state
+ * inside it yet, and the transition's actions neither the states it left
+ * nor those it enters.  One exception, for speed: in a flat machine (no
+ * state inside another) the source state still counts as active during
+ * the transition's own actions and a choice's guards and actions. */
 bool rotor_in_state(rotor_scope *s, int state);
+
+/* For generated code (compiled dispatch): in the middle of a transition,
+ * `state` (an M_st_NAME; -1: none) is now the deepest active state, for
+ * rotor_in_state(), until the dispatch or enter function returns.
+ * Called before the actions of a transition whose exits or entries
+ * changed the configuration; a state out of range is ignored. */
+void rotor_transition_at(rotor_scope *s, int state);
 
 #ifdef __cplusplus
 }

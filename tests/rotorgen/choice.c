@@ -62,6 +62,7 @@ static int m__dispatch(void *self, rotor_scope *s, int state, int event,
     case m_st_in1:
         switch (event) {
         case m_ev_go:
+            rotor_transition_at(s, m_st_outer);
 #line 8 "choice.rsm"
             bump(self, s, ev);
 #line 10 "choice.rsm"
@@ -72,6 +73,7 @@ static int m__dispatch(void *self, rotor_scope *s, int state, int event,
             }
 #line 7 "choice.rsm"
             outer_out(self, s, ev);
+            rotor_transition_at(s, -1);
 #line 11 "choice.rsm"
             other(self, s, ev);
 #line 15 "choice.rsm"
@@ -88,6 +90,7 @@ static int m__dispatch(void *self, rotor_scope *s, int state, int event,
     case m_st_far:
         switch (event) {
         case m_ev_go:
+            rotor_transition_at(s, -1);
 #line 15 "choice.rsm"
             if (is_two(self, s, ev)) {
 #line 15 "choice.rsm"

@@ -60,6 +60,7 @@ static int state__dispatch(void *self, rotor_scope *s, int state, int event,
         case state_ev_on:
 #line 9 "contextual.rsm"
             on(self, s, ev);
+            rotor_transition_at(s, state_st_initial);
 #line 13 "contextual.rsm"
             stream(self, s, ev);
             return state_st_initial;

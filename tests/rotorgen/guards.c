@@ -49,6 +49,7 @@ static int a__dispatch(void *self, rotor_scope *s, int state, int event,
             if (first(self, s, ev)) {
 #line 9 "guards.rsm"
                 one(self, s, ev);
+                rotor_transition_at(s, a_st_s2);
 #line 17 "guards.rsm"
                 enter_s2(self, s, ev);
                 return a_st_s2;

@@ -77,10 +77,13 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
     case conn_st_offline:
         switch (event) {
         case conn_ev_open:
+            rotor_transition_at(s, -1);
 #line 21 "hier.rsm"
             opening(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 26 "hier.rsm"
             connected_in(self, s, ev);
+            rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
             idle_in(self, s, ev);
             return conn_st_idle;
@@ -93,34 +96,42 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
         case conn_ev_work:
 #line 37 "hier.rsm"
             idle_out(self, s, ev);
+            rotor_transition_at(s, conn_st_busy);
 #line 42 "hier.rsm"
             busy_in(self, s, ev);
             return ROTOR_GOTO(conn_st_step1, 1u);
         case ROTOR_EV_TIMEOUT:
 #line 37 "hier.rsm"
             idle_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, -1);
 #line 28 "hier.rsm"
             idle_too_long(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_drop:
 #line 37 "hier.rsm"
             idle_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_reset:
 #line 37 "hier.rsm"
             idle_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
 #line 26 "hier.rsm"
             connected_in(self, s, ev);
+            rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
             idle_in(self, s, ev);
             return conn_st_idle;
@@ -147,30 +158,40 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
             return ROTOR_GOTO(conn_st_step2, 2u);
         case ROTOR_EV_TIMEOUT:
             if (ROTOR_TIMEOUT_REACHES(ev, 1u)) {
+                rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
                 busy_out(self, s, ev);
+                rotor_transition_at(s, conn_st_connected);
 #line 44 "hier.rsm"
                 busy_slow(self, s, ev);
+                rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
                 idle_in(self, s, ev);
                 return ROTOR_GOTO(conn_st_idle, 1u);
             }
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, -1);
 #line 28 "hier.rsm"
             idle_too_long(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_finish:
 #line 45 "hier.rsm"
             if (all_done(self, s, ev)) {
+                rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
                 busy_out(self, s, ev);
+                rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
                 connected_out(self, s, ev);
+                rotor_transition_at(s, -1);
 #line 45 "hier.rsm"
                 finished(self, s, ev);
                 return ROTOR_DONE;
@@ -181,20 +202,26 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
             if (keep_busy(self, s, ev)) {
                 return ROTOR_INTERNAL;
             }
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_reset:
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
 #line 26 "hier.rsm"
             connected_in(self, s, ev);
+            rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
             idle_in(self, s, ev);
             return conn_st_idle;
@@ -218,6 +245,7 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
     case conn_st_step2:
         switch (event) {
         case conn_ev_work:
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
 #line 42 "hier.rsm"
@@ -237,30 +265,40 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
             return ROTOR_INTERNAL;
         case ROTOR_EV_TIMEOUT:
             if (ROTOR_TIMEOUT_REACHES(ev, 1u)) {
+                rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
                 busy_out(self, s, ev);
+                rotor_transition_at(s, conn_st_connected);
 #line 44 "hier.rsm"
                 busy_slow(self, s, ev);
+                rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
                 idle_in(self, s, ev);
                 return ROTOR_GOTO(conn_st_idle, 1u);
             }
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, -1);
 #line 28 "hier.rsm"
             idle_too_long(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_finish:
 #line 45 "hier.rsm"
             if (all_done(self, s, ev)) {
+                rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
                 busy_out(self, s, ev);
+                rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
                 connected_out(self, s, ev);
+                rotor_transition_at(s, -1);
 #line 45 "hier.rsm"
                 finished(self, s, ev);
                 return ROTOR_DONE;
@@ -271,20 +309,26 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
             if (keep_busy(self, s, ev)) {
                 return ROTOR_INTERNAL;
             }
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
+            rotor_transition_at(s, conn_st_offline);
 #line 20 "hier.rsm"
             offline_in(self, s, ev);
             return conn_st_offline;
         case conn_ev_reset:
+            rotor_transition_at(s, conn_st_busy);
 #line 43 "hier.rsm"
             busy_out(self, s, ev);
+            rotor_transition_at(s, conn_st_connected);
 #line 27 "hier.rsm"
             connected_out(self, s, ev);
 #line 26 "hier.rsm"
             connected_in(self, s, ev);
+            rotor_transition_at(s, conn_st_idle);
 #line 36 "hier.rsm"
             idle_in(self, s, ev);
             return conn_st_idle;

@@ -204,6 +204,7 @@ static int conn__dispatch(void *self, rotor_scope *s, int state, int event,
     case conn_st_resting:
         switch (event) {
         case ROTOR_EV_TIMEOUT:
+            rotor_transition_at(s, conn_st_lines);
 #line 50 "stream.rsm"
             start_lines(self, s, ev);
             return conn_st_lines;
