@@ -215,8 +215,9 @@ static void unmatched(struct match *x)
     if (++*n > 10)
         return;
     diag_other(x->r->path, (struct loc){ x->r->line, x->r->col_event }, "warning",
-               "no transition of machine '%s' on '%s' leads from '%s' to '%s'%s",
-               x->m->name.text, x->r->event, x->r->from.items[0],
+               "no transition of machine '%s' on '%s%s%s%s' leads from '%s' to '%s'%s",
+               x->m->name.text, x->r->event, x->r->arg ? "(" : "",
+               x->r->arg ? x->r->arg : "", x->r->arg ? ")" : "", x->r->from.items[0],
                x->r->to.items[0], *n == 10 ? " (no more of these are shown)" : "");
 }
 

@@ -4,6 +4,7 @@
  * Every field is checked before use: a trace is input, and a truncated or
  * garbled one must give a located error, never a crash.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "trace.h"
@@ -115,9 +116,11 @@ static bool parse_record(struct line *l, struct record *r)
     static const char *const to_words[] = { "(internal)", "(unhandled)", "done",
                                             "error", NULL };
     char **f = l->field;
-    if (l->nfields != NFIELDS)
-        return bad(l, NULL, "an E record has 7 TAB-separated fields, not %s",
-                   l->nfields > NFIELDS ? "more" : "fewer");
+    if (l->nfields != NFIELDS) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", l->nfields);
+        return bad(l, NULL, "an E record has 7 TAB-separated fields, this one has %s", n);
+    }
     if (!all_digits(f[1]))
         return bad(l, f[1], "'%s' is not a time in milliseconds", f[1]);
     if (!is_name(f[2]))
