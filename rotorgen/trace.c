@@ -126,8 +126,11 @@ static bool parse_record(struct line *l, struct record *r)
     if (!is_name(f[2]))
         return bad(l, f[2], "'%s' is not a machine name", f[2]);
     char *dot = strchr(f[3], '.');
-    if (!dot || (*dot = '\0', !all_digits(f[3]) || !all_digits(dot + 1)))
-        return bad(l, f[3], "%s", "a machine is named SLOT.GENERATION");
+    bool ok = dot && (*dot = '\0', all_digits(f[3]) && all_digits(dot + 1));
+    if (dot)
+        *dot = '.';
+    if (!ok)
+        return bad(l, f[3], "'%s' is not a machine's SLOT.GENERATION", f[3]);
     *r = (struct record){ l->path, l->number, f[2], { 0 }, NULL, NULL, { 0 },
                           (unsigned long)(f[4] - l->start) + 1,
                           (unsigned long)(f[5] - l->start) + 1,
