@@ -16,6 +16,11 @@
  * and histories gets fewer configurations than PATHS_MAX_CONFIGS. */
 #define PATHS_MAX_BYTES (32u << 20)
 
+/* Each step looks at the candidates on its way (select.c); a machine
+ * with many states that all see many transitions (a composite's, with
+ * guards) would take minutes.  The search stops after this many. */
+#define PATHS_MAX_WORK 20000000ul
+
 struct node {
     unsigned char *key;
     long           parent;      /* -1: the initial configuration */
@@ -23,10 +28,11 @@ struct node {
 };
 
 /* Where a state or transition was first reached: the configuration and,
- * for a transition, the step that fired it.  node -1: not yet. */
+ * the step from there (a state: the one that entered it). */
 struct found {
-    long  node;
-    char *label;
+    bool  set;
+    long  node;         /* -1: the initial configuration */
+    char *label;        /* NULL: no last step */
 };
 
 struct bfs {
@@ -35,7 +41,8 @@ struct bfs {
     struct node    *nodes;
     size_t          nnodes, cap, limit;
     size_t         *table, tcap;    /* open addressing: node index + 1 */
-    bool            bounded;        /* a configuration was left out */
+    bool            bounded;        /* a configuration was left out, or
+                                       the work budget ran out */
     unsigned char  *scratch;        /* finish()'s next configuration */
     struct buf      label;          /* try_transition()'s, reused */
     struct selection sel;
@@ -51,6 +58,13 @@ static size_t hash(const unsigned char *k, size_t len)
     return h;
 }
 
+static void found(struct found *f, long node, const char *label)
+{
+    if (f->set)
+        return;
+    *f = (struct found){ true, node, label ? xstrdup(label) : NULL };
+}
+
 /* Adds a configuration if it is new; returns its index, or -1 when it is
  * new but over the bound. */
 static long intern(struct bfs *b, const unsigned char *key, long parent,
@@ -60,6 +74,10 @@ static long intern(struct bfs *b, const unsigned char *key, long parent,
     for (; b->table[i]; i = (i + 1) & (b->tcap - 1))
         if (!memcmp(b->nodes[b->table[i] - 1].key, key, b->ks.len))
             return (long)b->table[i] - 1;
+    /* its states are reached even when the bound leaves it out */
+    for (size_t s = 0; s < b->m->nstates; s++)
+        if (key[s])
+            found(&b->states[s], parent, label);
     if (b->nnodes >= b->limit) {
         b->bounded = true;
         return -1;
@@ -70,19 +88,9 @@ static long intern(struct bfs *b, const unsigned char *key, long parent,
     n->parent = parent;
     n->label = label ? xstrdup(label) : NULL;
     b->table[i] = b->nnodes;
-    for (size_t s = 0; s < b->m->nstates; s++)
-        if (key[s] && b->states[s].node < 0)
-            b->states[s].node = (long)b->nnodes - 1;
     return (long)b->nnodes - 1;
 }
 
-static void found(struct found *f, long node, const struct buf *label)
-{
-    if (f->node >= 0)
-        return;
-    f->node = node;
-    f->label = xstrndup(label->data, label->len);
-}
 
 /* Fires a settled selection from node n: marks what it takes, keeps the
  * configuration it leads to. */
@@ -95,9 +103,9 @@ static void finish(struct bfs *b, long n, struct selection *sel,
     bool alive = step_apply(&b->ks, sel->picks, sel->npicks, b->nodes[n].key, to);
     for (size_t k = 0; k < sel->npicks; k++)
         if (!sel->picks[k].dropped)
-            found(&b->trans[sel->picks[k].state][sel->picks[k].index], n, label);
+            found(&b->trans[sel->picks[k].state][sel->picks[k].index], n, label->data);
     for (size_t k = 0; k < sel->nbranches; k++)
-        found(&b->trans[sel->branches[k].state][sel->branches[k].index], n, label);
+        found(&b->trans[sel->branches[k].state][sel->branches[k].index], n, label->data);
     if (alive)
         intern(b, to, n, label->data);
 }
@@ -177,17 +185,18 @@ static void search(struct bfs *b, const struct machine *m)
     b->sel.front = xcalloc(m->nstates + 1, sizeof *b->sel.front);
     b->states = xcalloc(m->nstates + 1, sizeof *b->states);
     b->trans = xcalloc(m->nstates + 1, sizeof *b->trans);
-    for (size_t s = 0; s < m->nstates; s++) {
-        b->states[s].node = -1;
+    for (size_t s = 0; s < m->nstates; s++)
         b->trans[s] = xcalloc(m->states[s].ntrans + 1, sizeof **b->trans);
-        for (size_t i = 0; i < m->states[s].ntrans; i++)
-            b->trans[s][i].node = -1;
-    }
     unsigned char *start = xcalloc(b->ks.len, 1);
     step_initial(&b->ks, start);
     intern(b, start, -1, NULL);
-    for (size_t n = 0; n < b->nnodes; n++)
+    for (size_t n = 0; n < b->nnodes; n++) {
+        if (b->sel.work > PATHS_MAX_WORK) {
+            b->bounded = true;      /* nodes left unexpanded */
+            break;
+        }
         expand(b, (long)n);
+    }
 }
 
 /* The labels of the steps from the initial configuration to node n. */
@@ -211,10 +220,10 @@ static void steps(const struct bfs *b, long n, const char *last, struct buf *out
 
 static void outcome(const struct bfs *b, const struct found *f, struct buf *out)
 {
-    if (f->node >= 0)
+    if (f->set)
         steps(b, f->node, f->label, out);
     else if (b->bounded)
-        buf_printf(out, "not reached within %zu configurations", b->limit);
+        buf_puts(out, "not reached: the search stopped at its bound");
     else
         buf_puts(out, "unreachable");
     buf_putc(out, '\n');
@@ -225,7 +234,7 @@ static void report(const struct bfs *b, const char *input, struct buf *out)
     const struct machine *m = b->m;
     buf_printf(out, "# machine %s: %zu configuration%s%s\n", m->name.text,
                b->nnodes, b->nnodes == 1 ? "" : "s",
-               b->bounded ? " (the bound; some were left out)" : "");
+               b->bounded ? " (the search stopped at its bound)" : "");
     for (size_t s = 0; s < m->nstates; s++) {
         const struct state *st = &m->states[s];
         if (conf_pseudo(m, (int)s))

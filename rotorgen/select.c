@@ -143,6 +143,7 @@ static int walk(const struct machine *m, const struct offer *o, int f, int stop,
     for (int s = f; s >= 0 && s != stop; s = m->states[s].parent)
         for (size_t i = 0; i < m->states[s].ntrans; i++) {
             const struct transition *t = &m->states[s].trans[i];
+            sel->work++;
             if (!select_matches(m, t, o))
                 continue;
             bool forced = s == fs && i == fi;

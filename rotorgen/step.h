@@ -66,6 +66,7 @@ struct selection {
     struct branch *branches;
     size_t         nbranches, branches_cap;
     int           *front;       /* scratch: room for every state */
+    unsigned long  work;        /* candidates looked at, ever: a budget */
 };
 
 /* Whether transition i of state s matches the offer. */
