@@ -96,6 +96,12 @@ static void cluster_open(struct dot *d, size_t i, const char *style,
     buf_printf(d->out, "subgraph cluster_m%zus%zu {\n", d->index, i);
     indent(d, depth + 1);
     buf_printf(d->out, "style=%s;\n", style);
+    if (d->cov && !d->cov->active[d->index][i]) {
+        indent(d, depth + 1);
+        buf_puts(d->out, "color=red;\n");
+        indent(d, depth + 1);
+        buf_puts(d->out, "fontcolor=red;\n");
+    }
     indent(d, depth + 1);
     buf_printf(d->out, "label=\"%s", st->name.text);
     if (st->timeout_ms)
@@ -208,7 +214,9 @@ static void history_edge(struct dot *d, int h)
     buf_puts(d->out, " -> ");
     node_id(d, d->m->states[to].leaf);
     buf_puts(d->out, " [style=dotted");
-    if (d->m->states[to].nchildren)
+    /* not when the history is inside that cluster (a parallel parent
+     * with no default): Graphviz refuses a head clipped around its tail */
+    if (d->m->states[to].nchildren && !inside(d->m, h, to))
         buf_printf(d->out, ", lhead=cluster_m%zus%d", d->index, to);
     buf_puts(d->out, "];\n");
 }
