@@ -79,14 +79,23 @@ static bool resolves(struct match *x, const struct transition *t, int leaf,
                      unsigned hops);
 
 /* Whether entering state s lands where TO says: a leaf in TO, a
- * composite at its initial leaf (or named itself), a parallel state in
- * every region. */
+ * composite at its initial leaf (or named itself: a runtime may write
+ * the target rather than the leaf), a parallel state in every region. */
+/* Whether TO names state s itself (not a state inside it). */
+static bool named(const struct match *x, int s)
+{
+    for (size_t i = 0; i < x->r->to.count; i++)
+        if (!strcmp(x->r->to.items[i], x->m->states[s].name.text))
+            return true;
+    return false;
+}
+
 static bool enters(const struct match *x, int s)
 {
     const struct machine *m = x->m;
     if (!x->to[s])
         return false;
-    if (conf_leaf(m, s))
+    if (conf_leaf(m, s) || named(x, s))
         return true;
     if (m->states[s].kind != STATE_PARALLEL)
         return enters(x, m->states[s].initial_child);
