@@ -15,6 +15,11 @@
  *    means both emitters run on the checked tree;
  *  - emitting twice gives the same bytes (output is deterministic);
  *  - a "too many errors" stop unwinds cleanly (longjmp, no exit()).
+ *  - --paths runs on every checked tree, deterministically, within its
+ *    bound;
+ *  - an input that starts with "#rotor-trace" is a trace instead: it is
+ *    read by --coverage against a small fixed machine with regions and
+ *    a history, so that the trace reader and the matcher see any bytes.
  */
 #include <setjmp.h>
 #include <stdint.h>
@@ -26,6 +31,7 @@
 #include "rotorgen/emit.h"
 #include "rotorgen/lexer.h"
 #include "rotorgen/parse.h"
+#include "rotorgen/tools.h"
 #include "rotorgen/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,6 +50,41 @@ static void same(const struct buf *a, const struct buf *b)
         abort();
 }
 
+/* The machine the traces are read against. */
+static const char trace_rsm[] =
+    "machine m { event go;\n"
+    "  initial parallel state p {\n"
+    "    history h;\n"
+    "    state r1 { initial state a { on go -> b; } final state b { on go -> h; } }\n"
+    "    state r2 { timeout t 5ms; initial state c { on timeout(t) -> d; }\n"
+    "               final state d { } }\n"
+    "    on completed -> done;\n"
+    "  }\n"
+    "}\n";
+
+static void fuzz_trace(const char *src, size_t len)
+{
+    diag_init("m.rsm", false);      /* its warnings are not the point */
+    char *copy = xstrndup(trace_rsm, sizeof trace_rsm - 1);
+    struct token_list toks = { 0 };
+    struct rsm_file file = { 0 };
+    if (lex(copy, sizeof trace_rsm - 1, &toks) || parse(&toks, &file) || check(&file))
+        abort();            /* the fixed machine is valid */
+    struct coverage c;
+    struct buf out = { 0 };
+    coverage_init(&c, &file);
+    if (coverage_read(&c, "in.trace", xstrndup(src, len), len))
+        coverage_report(&c, "m.rsm", &out);
+}
+
+static void fuzz_paths(const struct rsm_file *file)
+{
+    struct buf a = { 0 }, b = { 0 };
+    paths_print(file, "in.rsm", &a);
+    paths_print(file, "in.rsm", &b);
+    same(&a, &b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static jmp_buf bail;
@@ -57,6 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     diag_set_bailout(&bail);
     diag_init("in.rsm", werror);
     if (setjmp(bail) == 0) {
+        if (len >= 12 && !memcmp(src, "#rotor-trace", 12)) {
+            fuzz_trace(src, len);
+            util_free_all();
+            return 0;
+        }
         /* the driver hands the passes a NUL-terminated copy */
         char *copy = xstrndup(src, len);
         struct token_list toks = { 0 };
@@ -71,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             same(&c1, &c2);
             same(&h1, &h2);
             same(&d1, &d2);
+            fuzz_paths(&file);
         }
     }
     util_free_all();

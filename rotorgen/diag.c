@@ -135,6 +135,23 @@ void diag_fatal(const char *fmt, ...)
     fputc('\n', stream());
 }
 
+void diag_other(const char *file, struct loc at, const char *kind,
+                const char *fmt, ...)
+{
+    errors += kind[0] == 'e';
+    if (!stream())
+        return;
+    if (at.col)
+        fprintf(stream(), "%s:%lu:%lu: %s: ", file, at.line, at.col, kind);
+    else
+        fprintf(stream(), "%s:%lu: %s: ", file, at.line, kind);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stream(), fmt, ap);
+    va_end(ap);
+    fputc('\n', stream());
+}
+
 unsigned diag_error_count(void)
 {
     return errors;

@@ -52,6 +52,12 @@ void diag_warning(struct loc at, const char *name, const char *fmt, ...)
 /* An error about the run itself (options, files): "rotorgen: error: ...". */
 void diag_fatal(const char *fmt, ...) RG_PRINTF(1, 2);
 
+/* A message about another file than the .rsm (a trace): "FILE:LINE:COL:
+ * KIND: MESSAGE", or "FILE:LINE: KIND: ..." when at.col is 0.  An error
+ * counts as one; kind is "error", "warning" or "note". */
+void diag_other(const char *file, struct loc at, const char *kind,
+                const char *fmt, ...) RG_PRINTF(4, 5);
+
 unsigned diag_error_count(void);
 
 #endif

@@ -22,4 +22,12 @@ void emit_c(const struct rsm_file *file, const struct emit_options *opt,
 void emit_dot(const struct rsm_file *file, const struct emit_options *opt,
               struct buf *out);
 
+struct coverage;
+
+/* The drawing of emit_dot, coloured by what traces covered (tools.h):
+ * transitions never taken red and dashed, taken ones with their count in
+ * the label, states never active red. */
+void emit_dot_coverage(const struct rsm_file *file, const struct emit_options *opt,
+                       const struct coverage *cov, struct buf *out);
+
 #endif

@@ -1,34 +1,32 @@
 /*
  * main.c: the rotorgen command.  It reads the .rsm, runs the passes
- * (lex, parse, check, emit), then writes every output to a temporary
- * file beside its destination and renames it into place only when all
- * of them are written, so a failed run leaves no partial output behind.
+ * (lex, parse, check, emit), then writes every output all or nothing
+ * (files.c).  --paths and --coverage run the test tools (tools.h) on the
+ * checked file instead of the C emitter.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <config.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "diag.h"
 #include "emit.h"
+#include "files.h"
 #include "lexer.h"
 #include "parse.h"
+#include "tools.h"
 #include "util.h"
-
-/* Larger inputs are refused rather than slowly chewed on. */
-#define MAX_INPUT_SIZE (64u * 1024 * 1024)
 
 static const char usage_text[] =
     "Usage: rotorgen [-o OUT.c] [-H OUT.h] [--dot OUT.dot] [-M DEPS] [-Werror]\n"
     "                [-Wno-NAME] [--no-lines] FILE.rsm\n"
     "       rotorgen --check [--dot OUT.dot] FILE.rsm\n"
+    "       rotorgen --paths FILE.rsm\n"
+    "       rotorgen --coverage [--dot OUT.dot] TRACE... FILE.rsm\n"
     "       rotorgen --version | --help\n"
     "\n"
     "Compiles the state machines of FILE.rsm to C: a .c file with the\n"
@@ -47,12 +45,20 @@ static const char usage_text[] =
     "  --no-lines    comment out the #line directives\n"
     "  --check       check FILE.rsm only; write no C (only the drawing of\n"
     "                --dot, if given)\n"
+    "  --paths       print a shortest sequence of events to every state and\n"
+    "                transition of FILE.rsm (a skeleton for tests)\n"
+    "  --coverage    read the traces a run wrote with ROTOR_TRACE=TRACE and\n"
+    "                print which transitions and states it covered; --dot\n"
+    "                draws the untaken ones red and dashed, the taken ones\n"
+    "                with their counts\n"
     "  --version     print the version and exit\n"
     "  --help        print this help and exit\n";
 
 struct options {
     const char *input, *c_path, *h_path, *deps_path, *dot_path;
-    bool werror, no_lines, check_only;
+    bool werror, no_lines, check_only, paths, coverage;
+    const char **args;      /* the file names, in order (--coverage: the */
+    size_t nargs;           /* traces, then the .rsm last) */
 };
 
 /* ---- command line ------------------------------------------------------ */
@@ -74,6 +80,39 @@ static bool option_value(int argc, char **argv, int *i, const char **out)
     return true;
 }
 
+/* The tools write no C: only --coverage's drawing.  Returns -1 to go on,
+ * else the exit status. */
+static int settle_tools(struct options *o)
+{
+    if (o->paths && o->coverage)
+        return usage_error("%s", "--paths and --coverage are separate runs");
+    bool c_opts = o->c_path || o->h_path || o->deps_path || o->no_lines || o->check_only;
+    if ((o->paths || o->coverage) && c_opts)
+        return usage_error("%s", o->paths ? "--paths writes no C: it takes no "
+                           "-o, -H, -M, --no-lines or --check"
+                           : "--coverage writes no C: it takes no -o, -H, -M, "
+                           "--no-lines or --check");
+    if (o->paths && o->dot_path)
+        return usage_error("%s", "--paths takes no --dot (--coverage and --check do)");
+    if (o->coverage && o->nargs < 2)
+        return usage_error("%s", "--coverage needs a trace and the .rsm file");
+    return -1;
+}
+
+/* The .rsm is the only file name, or with --coverage the last one. */
+static int settle_args(struct options *o)
+{
+    if (!o->nargs)
+        return usage_error("%s", "no input file");
+    int status = settle_tools(o);
+    if (status >= 0)
+        return status;
+    if (!o->coverage && o->nargs > 1)
+        return usage_error("more than one input file ('%s')", o->args[1]);
+    o->input = o->args[o->nargs - 1];
+    return -1;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -82,9 +121,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         const char *a = argv[i];
         const char **value = NULL;
         if (options_done || a[0] != '-' || !strcmp(a, "-")) {
-            if (o->input)
-                return usage_error("more than one input file ('%s')", a);
-            o->input = a;
+            o->args[o->nargs++] = a;
             continue;
         }
         if (!strcmp(a, "--"))
@@ -106,6 +143,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->no_lines = true;
         else if (!strcmp(a, "--check"))
             o->check_only = true;
+        else if (!strcmp(a, "--paths"))
+            o->paths = true;
+        else if (!strcmp(a, "--coverage"))
+            o->coverage = true;
         else if (!strcmp(a, "-o"))
             value = &o->c_path;
         else if (!strcmp(a, "-H"))
@@ -121,9 +162,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         if (value && !option_value(argc, argv, &i, value))
             return usage_error("option '%s' needs a file name", a);
     }
-    if (!o->input)
-        return usage_error("%s", "no input file");
-    return -1;
+    return settle_args(o);
 }
 
 /* "dir/foo.rsm" -> "foo" + ext; other names keep their suffix. */
@@ -172,100 +211,6 @@ static bool settle_paths(struct options *o)
     return true;
 }
 
-/* ---- input ------------------------------------------------------------- */
-
-static char *read_input(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        diag_fatal("cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    struct buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= MAX_INPUT_SIZE)
-        buf_write(&b, chunk, n);
-    bool failed = ferror(f);
-    int err = errno;
-    fclose(f);
-    if (failed) {
-        diag_fatal("cannot read '%s': %s", path, strerror(err));
-        return NULL;
-    }
-    if (b.len > MAX_INPUT_SIZE) {
-        diag_fatal("'%s' is too large (the limit is %u bytes)", path, MAX_INPUT_SIZE);
-        return NULL;
-    }
-    *len = b.len;
-    return b.data ? b.data : xstrdup("");
-}
-
-/* ---- output ------------------------------------------------------------ */
-
-struct output {
-    const char *path;
-    char       *tmp;
-    struct buf  text;
-};
-
-static bool write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Writes out->text to a new file beside out->path. */
-static bool write_temp(struct output *out)
-{
-    struct buf name = { 0 };
-    buf_printf(&name, "%s.tmp%ld", out->path, (long)getpid());
-    out->tmp = name.data;
-    int fd = open(out->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0) {
-        diag_fatal("cannot create '%s': %s", out->tmp, strerror(errno));
-        out->tmp = NULL;
-        return false;
-    }
-    bool ok = write_all(fd, out->text.data ? out->text.data : "", out->text.len);
-    int err = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        err = errno;
-    }
-    if (!ok)
-        diag_fatal("cannot write '%s': %s", out->tmp, strerror(err));
-    return ok;
-}
-
-static bool commit_outputs(struct output *outs, size_t n)
-{
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++)
-        ok = write_temp(&outs[i]);
-    for (size_t i = 0; i < n && ok; i++) {
-        if (rename(outs[i].tmp, outs[i].path) != 0) {
-            diag_fatal("cannot rename '%s' to '%s': %s", outs[i].tmp,
-                       outs[i].path, strerror(errno));
-            ok = false;
-        } else {
-            outs[i].tmp = NULL;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (outs[i].tmp)
-            unlink(outs[i].tmp);
-    return ok;
-}
-
 /* A make rule; spaces and '#' are escaped as make wants, '$' doubled. */
 static void make_path(struct buf *b, const char *path)
 {
@@ -303,7 +248,7 @@ static void deps_rule(struct buf *b, const struct options *o)
 static bool compile(const struct options *o, struct rsm_file *file)
 {
     size_t len;
-    char *src = read_input(o->input, &len);
+    char *src = read_input(o->input, MAX_INPUT_SIZE, &len);
     if (!src)
         return false;
     struct token_list toks = { 0 };
@@ -335,14 +280,67 @@ static bool generate(const struct options *o, const struct rsm_file *file)
     return commit_outputs(outs, n);
 }
 
+/* --paths: the skeletons on stdout. */
+static int run_paths(const struct rsm_file *file, const struct options *o)
+{
+    struct buf out = { 0 };
+    paths_print(file, o->input, &out);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* --coverage: every trace read (a bad one stops the run), the report on
+ * stdout, the drawing written last. */
+static int run_coverage(const struct rsm_file *file, const struct options *o)
+{
+    struct coverage c;
+    coverage_init(&c, file);
+    for (size_t i = 0; i + 1 < o->nargs; i++) {
+        size_t len;
+        char *text = read_input(o->args[i], MAX_TRACE_SIZE, &len);
+        if (!text || !coverage_read(&c, o->args[i], text, len))
+            return 1;
+    }
+    struct buf out = { 0 };
+    coverage_report(&c, o->input, &out);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    if (fflush(stdout) != 0)
+        return 1;
+    if (!o->dot_path)
+        return 0;
+    struct output dot = { o->dot_path, NULL, { 0 } };
+    struct emit_options eo = { PACKAGE_VERSION, o->input, NULL, false };
+    emit_dot_coverage(file, &eo, &c, &dot.text);
+    return commit_outputs(&dot, 1) ? 0 : 1;
+}
+
+/* An output must not overwrite a trace either. */
+static bool dot_clear_of_traces(const struct options *o)
+{
+    for (size_t i = 0; o->dot_path && i + 1 < o->nargs; i++)
+        if (!strcmp(o->dot_path, o->args[i])) {
+            diag_fatal("output '%s' would overwrite a trace", o->dot_path);
+            return false;
+        }
+    return true;
+}
+
 static int run(struct options *o)
 {
     diag_init(o->input, o->werror);
-    if ((!o->check_only || o->dot_path) && !settle_paths(o))
+    bool tool = o->paths || o->coverage;
+    if (tool && o->dot_path && (!dot_clear_of_traces(o) || !strcmp(o->dot_path, o->input))) {
+        if (!strcmp(o->dot_path, o->input))
+            diag_fatal("output '%s' would overwrite the input", o->dot_path);
+        return 1;
+    }
+    if (!tool && (!o->check_only || o->dot_path) && !settle_paths(o))
         return 1;
     struct rsm_file file = { 0 };
     if (!compile(o, &file))
         return 1;
+    if (tool)
+        return o->paths ? run_paths(&file, o) : run_coverage(&file, o);
     if (o->check_only && !o->dot_path)
         return 0;
     return generate(o, &file) ? 0 : 1;
@@ -351,6 +349,7 @@ static int run(struct options *o)
 int main(int argc, char **argv)
 {
     struct options o = { 0 };
+    o.args = xcalloc((size_t)argc + 1, sizeof *o.args);
     int status = parse_args(argc, argv, &o);
     if (status < 0)
         status = run(&o);

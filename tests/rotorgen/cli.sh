@@ -169,5 +169,21 @@ run 1 dir/quad.rsm
 says "error: machine 'm' is too large: its leaf states try 4500000 transitions" err "quadratic"
 rm -f "$tmp/w/dir/quad.rsm"; only
 
+# --paths and --coverage: stdout only (besides --coverage's drawing)
+fresh; run 0 --paths dir/stream.rsm; says '^# machine ' out "--paths"; only
+fresh; run 1 --paths -o x.c dir/stream.rsm; says "takes no -o" err "--paths -o"; only
+fresh; run 1 --paths --dot x.dot dir/stream.rsm; says "takes no --dot" err "--paths --dot"; only
+fresh; run 1 --paths dir/stream.rsm dir/stream.rsm; says "more than one input" err "--paths two inputs"; only
+fresh; run 1 --paths --coverage dir/stream.rsm; says "separate runs" err "--paths --coverage"; only
+fresh; run 1 --coverage dir/stream.rsm; says "needs a trace" err "--coverage alone"; only
+fresh; printf '#rotor-trace 1\n' > "$tmp/w/t"
+run 0 --coverage --dot c.dot t dir/stream.rsm; says '^machine ' out "--coverage"; has c.dot "--coverage --dot"
+rm -f "$tmp/w/t"; only c.dot
+fresh; printf '#rotor-trace 1\n' > "$tmp/w/t"
+run 1 --coverage --dot t t dir/stream.rsm; says "overwrite a trace" err "--dot over a trace"
+run 1 --coverage --dot dir/stream.rsm t dir/stream.rsm; says "overwrite the input" err "--dot over the .rsm"
+run 1 --coverage missing t dir/stream.rsm; says "cannot open 'missing'" err "missing trace"
+rm -f "$tmp/w/t"; only
+
 echo "cli: $failed failed"
 [ $failed = 0 ]
