@@ -270,7 +270,7 @@ static const char *kind_constant(enum state_kind k)
     return names[k];
 }
 
-static int initial_of(const struct machine *m, const struct state *st)
+static int initial_of(const struct state *st)
 {
     if (st->kind == STATE_HISTORY)
         return st->history_target;
@@ -290,7 +290,7 @@ static size_t state_row(struct emitter *e, const struct tree *t, size_t i,
 {
     const struct machine *m = e->m;
     const struct state *st = &m->states[i];
-    int init = initial_of(m, st);
+    int init = initial_of(st);
     unsigned cap = st->kind == STATE_HISTORY ? history_cap(m, t, st->parent, st->deep) : 0;
     buf_printf(e->out, "    [%s_st_%s] = {\n        .kind = %s, .flags = %s,"
                " .expect_rank = %uu,\n        .initial = ", m->name.text, st->name.text,
