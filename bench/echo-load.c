@@ -40,6 +40,7 @@
 #define MAX_SECONDS 600.0
 #define DRAIN_SECONDS 10.0
 #define BULK_WINDOW (8u * 1024 * 1024)  /* bytes in flight, at most */
+#define LINE_LEN 64                     /* the pattern's lines */
 
 static char pattern[2 * PAT_LEN];       /* the pattern, twice in a row */
 
@@ -48,7 +49,7 @@ static void make_pattern(void)
     unsigned x = 12345;
     for (size_t i = 0; i < PAT_LEN; i++) {
         x = x * 1103515245u + 12345u;
-        pattern[i] = (i % 64 == 63) ? '\n' : (char)('!' + (x >> 16) % 94);
+        pattern[i] = (i % LINE_LEN == LINE_LEN - 1) ? '\n' : (char)('!' + (x >> 16) % 94);
     }
     memcpy(pattern + PAT_LEN, pattern, PAT_LEN);
 }
@@ -287,6 +288,8 @@ static int run_bulk(const char *addr, size_t chunk, double secs,
                 len = (size_t)(limit - sent);
             if (sent - got + len > BULK_WINDOW)
                 len = (size_t)(BULK_WINDOW - (sent - got));
+            if (now >= deadline && len > LINE_LEN - sent % LINE_LEN)
+                len = LINE_LEN - sent % LINE_LEN;   /* the line's rest */
             w = write(fd, pattern + sent % PAT_LEN, len);
             if (w > 0)
                 sent += (unsigned long long)w;
@@ -311,7 +314,10 @@ static int run_bulk(const char *addr, size_t chunk, double secs,
             }
         }
         now = bench_now();
-        if (writing && (now >= deadline || (limit && sent >= limit)))
+        /* A line server echoes whole lines only: a time-bound run stops
+         * at a line's end, or a short write's tail would never come back. */
+        if (writing && ((now >= deadline && sent % LINE_LEN == 0) ||
+                        (limit && sent >= limit)))
             writing = 0;
         want = EPOLLIN | (writing && sent - got < BULK_WINDOW ? EPOLLOUT : 0);
         if (want != watching) {
