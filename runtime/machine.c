@@ -127,7 +127,9 @@ static ALWAYS_INLINE bool deliver_one(struct rotor_scope *m, const struct rotor_
         to = m->end_req;
     /* A socket error nobody handles would leave the machine waiting on
      * a dead stream forever: end it, as an error. */
-    if (to == ROTOR_UNHANDLED && kind == ROTOR_EV_ERROR)
+    /* ev->kind, not kind: only ev stays live across the dispatch call
+     * (the trace needs it), which keeps this path as short as it was. */
+    if (to == ROTOR_UNHANDLED && ev->kind == ROTOR_EV_ERROR)
         to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
         rotor__trace_delivery(m, from, ev, ROTOR_GOTO_STATE(to));
