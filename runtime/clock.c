@@ -182,7 +182,8 @@ int rotor_loop_advance(struct rotor_loop *loop, uint64_t ms)
         return rotor__fail(ROTOR_EBUSY, "rotor_loop_advance: called from "
                            "an action");
     struct rotor__vclock *c = loop->vclock;
-    uint64_t until = c->now + ms * 1000u;
+    uint64_t left = UINT64_MAX - c->now;
+    uint64_t until = ms > left / 1000u ? UINT64_MAX : c->now + ms * 1000u;
     struct rotor_loop *outer = rotor__mailbox_enter(loop);
     struct event *ev;
     int fired = 0;

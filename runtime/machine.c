@@ -381,7 +381,10 @@ rotor_ref rotor_spawn_fd(struct rotor_loop *loop,
         close(fd);
         return ROTOR_REF_NONE;
     }
-    return rotor__spawn_adopting(loop, type, fd, seed, "fd");
+    /* From an action it is the action's doing (a replay repeats the
+     * action, not the spawn). */
+    return rotor__spawn_adopting(loop, type, fd, seed,
+                                 loop->current ? "action" : "fd");
 }
 
 /* ---- from outside the machines ---------------------------------------- */

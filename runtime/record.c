@@ -211,8 +211,11 @@ int rotor_loop_set_records(struct rotor_loop *loop, rotor_record_fn *fn,
 {
     if (!loop)
         return rotor__fail(ROTOR_EINVAL, "rotor_loop_set_records: no loop");
-    if (!fn && !loop->rec)
+    if (!fn && (!loop->rec || loop->rec->fd < 0)) {
+        rotor__record_close(loop);      /* nothing left to record to */
+        loop->trace = loop->trace_lines;
         return 0;
+    }
     struct rotor__recorder *r = recorder(loop);
     if (!r)
         return rotor__fail(ROTOR_ENOMEM, "out of memory for the trace");

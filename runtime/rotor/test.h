@@ -107,8 +107,9 @@ int rotor_test_eof(struct rotor_test *t, rotor_ref ref);
 
 /* The peer of stream machine ref resets the connection: the machine's
  * next read fails (ECONNRESET), then the loop runs until idle.  The peer
- * is gone afterwards.  Returns 0, ROTOR_EINVAL, ROTOR_ENOENT,
- * ROTOR_EIO. */
+ * is gone afterwards.  Only for machines of rotor_test_stream().
+ * Returns 0, ROTOR_EINVAL, ROTOR_ENOENT (no peer, or the machine ended),
+ * ROTOR_ENOTSUP (a connection of rotor_test_connect()), ROTOR_EIO. */
 int rotor_test_error(struct rotor_test *t, rotor_ref ref);
 
 /* The bytes stream machine ref has written to its peer so far and not

@@ -75,6 +75,7 @@ typedef void rotor_record_fn(void *arg, const char *record, size_t len);
 
 /* Gives this loop's records (see above) to fn(arg, record, len) too, and
  * turns records on; fn NULL stops giving them (a record file stays).
+ * Not to be called from fn itself.
  * Returns 0, ROTOR_EINVAL when loop is NULL, ROTOR_ENOMEM. */
 int rotor_loop_set_records(struct rotor_loop *loop, rotor_record_fn *fn,
                            void *arg);

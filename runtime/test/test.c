@@ -414,6 +414,9 @@ int rotor_test_error(struct rotor_test *t, rotor_ref ref)
         return rt__fail(ROTOR_ENOTSUP, "rotor_test_error: only for "
                         "rotor_test_stream() machines");
     rotor_test_settle(t);
+    /* An ended machine closed its end: the number may be reused. */
+    if (!rotor_alive(t->loop, ref))
+        return rt__fail(ROTOR_ENOENT, "rotor_test_error: the machine ended");
     if (write(p->mfd, "", 1) != 1)
         return rt__fail(ROTOR_EIO, "rotor_test_error: %s", strerror(errno));
     close(p->fd);
