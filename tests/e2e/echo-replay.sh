@@ -62,3 +62,31 @@ echo "[echo_conn#1.1] reading --input--> reading" >"$WORK/lines"
 "$REPLAY" "$WORK/lines" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "human trace lines were taken for a trace"
 pass "human trace lines are refused"
+
+# Two threads' loops appending to one file: every record stays whole and
+# the header is written once.
+TRACE2=$WORK/threads.trace
+export ROTOR_TRACE="$TRACE2"
+start_server echo-server "$WORK/threads.log" "$SERVER" --threads 2 127.0.0.1:0
+unset ROTOR_TRACE
+i=0 clients=
+while [ $i -lt 20 ]; do
+    printf 'client %d line one\nclient %d line two\n' $i $i >"$WORK/t$i"
+    roundtrip "$WORK/t$i" "$WORK/t$i.out" 4096 &
+    clients="$clients $!"
+    i=$((i + 1))
+done
+for pid in $clients; do wait "$pid"; done   # not the server
+i=0
+while [ $i -lt 20 ]; do
+    same "$WORK/t$i" "$WORK/t$i.out" "threaded client $i"
+    i=$((i + 1))
+done
+stop_server || fail "echo-server --threads 2 exited with $?"
+[ "$(grep -c '^#' "$TRACE2")" -eq 1 ] || fail "header count: $(grep -c '^#' "$TRACE2")"
+awk -F '\t' 'NR > 1 && !($1 ~ /^[ESIXU]$/ && NF >= 5) { bad = 1; print }
+             END { exit bad }' "$TRACE2" >"$WORK/bad" ||
+    fail "records mixed by two loops: $(cat "$WORK/bad")"
+[ "$(grep -c '^E	[0-9]*	echo_conn	.*	closing	flushed	done$' "$TRACE2")" -eq 20 ] ||
+    fail "not 20 connections ended in the threads' trace"
+pass "two loops' records in one file stay whole"
