@@ -8,4 +8,9 @@ struct echo_conn {
     unsigned long long echoed;  /* bytes echoed so far */
 };
 
+/* One per loop, its context: what that loop served. */
+struct echo_stats {
+    unsigned long clients;
+};
+
 #endif

@@ -249,6 +249,8 @@ int rotor_chart_dispatch(void *self, rotor_scope *s, int state, int event,
     (void)self;
     (void)state;
     (void)event;
+    if (ROTOR__UNLIKELY(s->loop->rec != NULL))
+        rotor__record_chart_from(s);    /* the record's `from` */
     s->chart->moved = s->chart->took = false;
     step(s, ev);
     run_internal(s);

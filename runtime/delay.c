@@ -99,7 +99,7 @@ int rotor_send_after(rotor_scope *s, rotor_ref to, int event, void *data,
     if (!d)
         return rotor__fail(ROTOR_ENOMEM, "rotor_send_after: out of memory");
     event_assign(&d->timer, s->loop->base, -1, 0, due, d);
-    if (event_add(&d->timer, tv) < 0) {
+    if (rotor__timer_add(s->loop, &d->timer, tv) < 0) {
         rotor__free(d);
         return rotor__fail(ROTOR_EIO, "rotor_send_after: event_add failed");
     }
@@ -118,7 +118,7 @@ int rotor_send_cancel(rotor_scope *s, int id)
         return rotor__fail(ROTOR_EINVAL, "rotor_send_cancel: bad id %d", id);
     for (struct rotor__delayed *d = s->delayed; d; d = d->next) {
         if (d->id == id) {
-            event_del(&d->timer);
+            rotor__timer_del(d->from->loop, &d->timer);
             unlink_send(d);
             rotor__free(d);
             return 0;
@@ -142,7 +142,7 @@ void rotor__delay_release(struct rotor_scope *m)
 {
     while (m->delayed) {
         struct rotor__delayed *d = m->delayed;
-        event_del(&d->timer);
+        rotor__timer_del(d->from->loop, &d->timer);
         unlink_send(d);
         rotor__free(d);
     }

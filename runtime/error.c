@@ -24,6 +24,13 @@ int rotor__fail(int code, const char *fmt, ...)
     return code;
 }
 
+int rotor_set_error(int code, const char *message)
+{
+    snprintf(last_error, sizeof last_error, "%s", message ? message : "");
+    last_code = code;
+    return code;
+}
+
 int rotor_last_code(void)
 {
     return last_code;

@@ -57,7 +57,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
      * `spawn_failed`; the socket is closed by the failed spawn. */
     struct rotor_scope *prev = loop->current;
     loop->current = m;
-    rotor_ref child = rotor__spawn_adopting(loop, m->type->spawns, fd, NULL);
+    rotor_ref child = rotor__spawn_adopting(loop, m->type->spawns, fd, NULL,
+                                            "accepted");
     loop->current = prev;
     m = rotor__table_get(&loop->table, self);
     if (m && child.gen != 0) {
@@ -186,7 +187,7 @@ rotor_ref rotor_listen(struct rotor_loop *loop,
             close(fd);
         return ROTOR_REF_NONE;
     }
-    return rotor__spawn_adopting(loop, listener, fd, seed);
+    return rotor__spawn_adopting(loop, listener, fd, seed, "listen");
 }
 
 unsigned long rotor_listener_accepted(rotor_scope *s)

@@ -46,6 +46,19 @@ static int descriptors_left(void)
     return 0;
 }
 
+/* cfg->trace, or ROTOR_TRACE: lines on stderr, or records to a file.
+ * A file that cannot be opened fails the loop: a trace asked for and
+ * silently missing would be worse. */
+static int trace_setup(struct rotor_loop *loop, int cfg_trace)
+{
+    const char *path = NULL;
+    int how = cfg_trace < 0 ? rotor__trace_from_env(&path) : cfg_trace != 0;
+
+    loop->trace_lines = how == 1;
+    loop->trace = how != 0;
+    return how == 2 ? rotor__record_open(loop, path) : 0;
+}
+
 struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
 {
     struct rotor_config defaults;
@@ -80,7 +93,11 @@ struct rotor_loop *rotor_loop_new(const struct rotor_config *cfg)
         return NULL;
     }
     loop->context = cfg->context;
-    loop->trace = cfg->trace < 0 ? rotor__trace_from_env() : cfg->trace != 0;
+    loop->born_us = rotor__real_us();
+    if (trace_setup(loop, cfg->trace) < 0) {
+        rotor_loop_free(loop);
+        return NULL;
+    }
     return loop;
 }
 
@@ -112,6 +129,21 @@ int rotor_loop_run(struct rotor_loop *loop)
     if (r < 0)
         return rotor__fail(ROTOR_EIO, "event_base_loop failed");
     return 0;
+}
+
+int rotor_loop_poll(struct rotor_loop *loop)
+{
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_poll: no loop");
+    if (loop->running || loop->current)
+        return rotor__fail(ROTOR_EBUSY,
+                           "rotor_loop_poll: the loop is running");
+    struct rotor_loop *outer = rotor__mailbox_enter(loop);
+    rotor__drain(loop);
+    int r = event_base_loop(loop->base, EVLOOP_NONBLOCK);
+    rotor__drain(loop);
+    rotor__mailbox_enter(outer);
+    return r < 0 ? rotor__fail(ROTOR_EIO, "event_base_loop failed") : 0;
 }
 
 int rotor_loop_stop(struct rotor_loop *loop)
@@ -175,6 +207,8 @@ void rotor_loop_free(struct rotor_loop *loop)
     rotor__table_fini(&loop->table);
     event_base_free(loop->base);
     rotor__free(loop->scratch);
+    rotor__vclock_free(loop);
+    rotor__record_close(loop);
     rotor__free(loop);
 }
 

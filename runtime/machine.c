@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L  /* close */
 #include "config.h"
 
+#include <limits.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,10 +128,12 @@ static ALWAYS_INLINE bool deliver_one(struct rotor_scope *m, const struct rotor_
         to = m->end_req;
     /* A socket error nobody handles would leave the machine waiting on
      * a dead stream forever: end it, as an error. */
-    if (to == ROTOR_UNHANDLED && kind == ROTOR_EV_ERROR)
+    /* ev->kind, not kind: only ev stays live across the dispatch call
+     * (the trace needs it), which keeps this path as short as it was. */
+    if (to == ROTOR_UNHANDLED && ev->kind == ROTOR_EV_ERROR)
         to = ROTOR_ERROR;
     if (ROTOR__UNLIKELY(m->loop->trace))
-        rotor__trace_delivery(m, from, kind, ROTOR_GOTO_STATE(to));
+        rotor__trace_delivery(m, from, ev, ROTOR_GOTO_STATE(to));
     if (!settle(m, to))
         return false;
     if (ops->after)
@@ -284,8 +287,9 @@ static struct rotor_scope *new_machine(struct rotor_loop *loop,
     return m;
 }
 
-/* create, then the initial state's entry actions, then its setup. */
-static void start(struct rotor_scope *m, void *seed)
+/* create, then the initial state's entry actions, then its setup.  how:
+ * what made it, for the trace record (rotor__record_spawn). */
+static void start(struct rotor_scope *m, void *seed, const char *how)
 {
     const struct rotor_machine_type *t = m->type;
     struct rotor_event ev = ROTOR__EVENT(ROTOR_EV_CREATE, seed);
@@ -300,8 +304,12 @@ static void start(struct rotor_scope *m, void *seed)
     leave_user(m, prev);
     if (m->end_req)
         to = m->end_req;
-    if (ROTOR__UNLIKELY(m->loop->trace))
+    if (ROTOR__UNLIKELY(m->loop->trace)) {
         rotor__trace_note(m, "spawned in");
+        if (m->loop->rec)
+            rotor__record_spawn(m, how ? how : m->loop->current ? "action"
+                                                             : "outside");
+    }
     if (!settle(m, to))
         return;
     if (ops_of(t)->after)
@@ -316,7 +324,7 @@ static void start(struct rotor_scope *m, void *seed)
 
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 const struct rotor_machine_type *type,
-                                int fd, void *seed)
+                                int fd, void *seed, const char *how)
 {
     struct rotor_scope *m = new_machine(loop, type);
     int r = m && ops_of(type)->adopt ? ops_of(type)->adopt(m, fd)
@@ -324,7 +332,7 @@ rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
 
     if (m && r == 0) {
         rotor_ref ref = m->ref;
-        start(m, seed);
+        start(m, seed, how);
         rotor__drain(loop);
         return ref;
     }
@@ -356,9 +364,70 @@ rotor_ref rotor_spawn(struct rotor_loop *loop,
         return ROTOR_REF_NONE;
     }
     rotor_ref ref = m->ref;
-    start(m, seed);
+    start(m, seed, NULL);
     rotor__drain(loop);
     return ref;
+}
+
+rotor_ref rotor_spawn_fd(struct rotor_loop *loop,
+                         const struct rotor_machine_type *type, int fd,
+                         void *seed)
+{
+    if (!loop || fd < 0) {
+        rotor__fail(ROTOR_EINVAL, "rotor_spawn_fd: %s",
+                    loop ? "no descriptor" : "no loop");
+        return ROTOR_REF_NONE;
+    }
+    if (check_type(loop, type) == 0 && type->kind != ROTOR_KIND_STREAM) {
+        rotor__fail(ROTOR_ENOTSUP, "rotor_spawn_fd: %s is not a stream "
+                    "machine", type->name);
+        close(fd);
+        return ROTOR_REF_NONE;
+    }
+    /* From an action it is the action's doing (a replay repeats the
+     * action, not the spawn). */
+    return rotor__spawn_adopting(loop, type, fd, seed,
+                                 loop->current ? "action" : "fd");
+}
+
+/* ---- from outside the machines ---------------------------------------- */
+
+int rotor_loop_send(struct rotor_loop *loop, rotor_ref to, int event,
+                    void *data)
+{
+    if (!loop)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_send: no loop");
+    if (event < ROTOR_EV_USER)
+        return rotor__fail(ROTOR_EINVAL, "rotor_loop_send: event %d is not "
+                           "a user event", event);
+    struct rotor_scope *m = rotor__table_get(&loop->table, to);
+    if (!m)
+        return rotor__fail(ROTOR_ENOENT, "rotor_loop_send: no such machine");
+    if (loop->current)
+        return rotor__fail(ROTOR_EBUSY, "rotor_loop_send: called from an "
+                           "action (use rotor_send)");
+    if (ROTOR__UNLIKELY(loop->rec))
+        rotor__record_send(m, event);
+    int err = rotor__queue_push(&loop->queue, to, event, data);
+    if (err < 0)
+        return err;
+    struct rotor_loop *outer = rotor__mailbox_enter(loop);
+    rotor__drain(loop);
+    rotor__mailbox_enter(outer);
+    return 0;
+}
+
+int rotor_state_label(struct rotor_loop *loop, rotor_ref ref, char *buf,
+                      size_t len)
+{
+    if (!loop || (!buf && len > 0))
+        return rotor__fail(ROTOR_EINVAL, "rotor_state_label: %s",
+                           loop ? "no buffer" : "no loop");
+    struct rotor_scope *m = rotor__table_get(&loop->table, ref);
+    if (!m)
+        return rotor__fail(ROTOR_ENOENT, "rotor_state_label: no such machine");
+    size_t n = rotor__state_label(m, m->state, buf, len);
+    return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 /* ---- inside actions --------------------------------------------------- */

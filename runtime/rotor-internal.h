@@ -192,7 +192,51 @@ struct rotor_loop {
     rotor_trace_fn         *trace_fn; /* NULL: trace lines go to stderr */
     void                   *trace_arg;
     int                     delay_id; /* the last delayed send's id (delay.c) */
+    uint64_t                born_us;  /* the clock when the loop was made */
+    struct rotor__vclock   *vclock;   /* the virtual clock, or NULL (clock.c) */
+    struct rotor__recorder *rec;      /* trace records, or NULL (record.c) */
+    bool                    trace_lines; /* human trace lines are wanted */
 };
+
+/* ---- the loop's clock (clock.c) ------------------------------------------
+ *
+ * Every timer of a machine (state timeouts, named timeouts, delayed sends)
+ * is armed and cancelled through these.  A loop on the real clock costs one
+ * test of a NULL pointer more than calling libevent; a loop switched to a
+ * virtual clock (<rotor/clock.h>, librotor-test) keeps its timers in its
+ * own heap instead, fired by rotor_loop_advance(). */
+
+int  rotor__vtimer_add(struct rotor_loop *loop, struct event *ev,
+                       const struct timeval *tv);
+void rotor__vtimer_del(struct rotor_loop *loop, struct event *ev);
+uint64_t rotor__vclock_now(const struct rotor_loop *loop);
+void rotor__vclock_free(struct rotor_loop *loop);
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t rotor__real_us(void);
+
+static inline int rotor__timer_add(struct rotor_loop *loop, struct event *ev,
+                                   const struct timeval *tv)
+{
+    if (ROTOR__UNLIKELY(loop->vclock != NULL))
+        return rotor__vtimer_add(loop, ev, tv);
+    return event_add(ev, tv);
+}
+
+static inline void rotor__timer_del(struct rotor_loop *loop, struct event *ev)
+{
+    if (ROTOR__UNLIKELY(loop->vclock != NULL))
+        rotor__vtimer_del(loop, ev);
+    else
+        event_del(ev);
+}
+
+/* The loop's clock, microseconds: monotonic, or virtual. */
+static inline uint64_t rotor__now_us(const struct rotor_loop *loop)
+{
+    if (ROTOR__UNLIKELY(loop->vclock != NULL))
+        return rotor__vclock_now(loop);
+    return rotor__real_us();
+}
 
 /* Delivers queued events until none is left, unless user code of this
  * loop is running (then the outermost caller drains). */
@@ -259,7 +303,7 @@ extern const struct rotor__kind_ops rotor__listener_ops;
  * `spawn_failed` on failure, like rotor_spawn(). */
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 const struct rotor_machine_type *type,
-                                int fd, void *seed);
+                                int fd, void *seed, const char *how);
 
 /* ---- notifiers, futures, the mailbox (notify.c, future.c) ----------- */
 
@@ -335,10 +379,43 @@ void  rotor__aligned_free(void *p, size_t align);
 void rotor__trace_printf(const struct rotor_loop *loop, const char *fmt, ...)
     ROTOR__PRINTF(2, 3);
 
-void rotor__trace_delivery(const struct rotor_scope *m, int from, int kind,
-                           int to);
+void rotor__trace_delivery(const struct rotor_scope *m, int from,
+                           const struct rotor_event *ev, int to);
 void rotor__trace_note(const struct rotor_scope *m, const char *what);
-bool rotor__trace_from_env(void);
+/* ROTOR_TRACE: 0 unset, empty or "0"; 1 for "1" (lines on stderr); 2 for
+ * anything else, a file of records (*path set). */
+int  rotor__trace_from_env(const char **path);
+/* Statecharts: the configuration's leaves before the event, kept for the
+ * record of the delivery (chart.c calls it when m->loop->rec is set). */
+void rotor__record_chart_from(const struct rotor_scope *m);
+
+/* ---- trace records (record.c) ----------------------------------------- */
+
+/* Opens the record file (header written when the file is new) and turns
+ * records on.  0 or a ROTOR_E* code. */
+int  rotor__record_open(struct rotor_loop *loop, const char *path);
+void rotor__record_close(struct rotor_loop *loop);
+/* One record, a line without its newline, to the file and the hook. */
+void rotor__record(const struct rotor_loop *loop, const char *line, size_t n);
+/* The label of a machine's state: its state's name, or for statecharts
+ * its active leaves joined with ',' in document order. */
+size_t rotor__state_label(const struct rotor_scope *m, int state, char *buf,
+                          size_t len);
+/* Records a spawn: how is "outside", "action", "fd" or "accepted". */
+void rotor__record_spawn(const struct rotor_scope *m, const char *how);
+/* Records bytes a stream read, its end of file or its failure. */
+void rotor__record_input(const struct rotor_scope *m, const void *p,
+                         size_t n);
+void rotor__record_end(const struct rotor_scope *m, int err);
+/* Records a user event sent from outside (rotor_loop_send). */
+void rotor__record_send(const struct rotor_scope *m, int event);
+
+struct rotor__recorder {
+    int             fd;         /* the record file, or -1 */
+    rotor_record_fn *fn;        /* rotor_loop_set_records(), or NULL */
+    void           *arg;
+    char            from[400];  /* a statechart's leaves before an event */
+};
 
 /* Sets the code rotor_last_code() and the message rotor_last_error()
  * return (see <rotor/error.h>).  Returns code, for `return rotor__fail()`. */

@@ -310,17 +310,52 @@ void rotor__stream_write_some(struct rotor__stream *st)
 
 /* ---- libevent callbacks ------------------------------------------------- */
 
+static void read_input(struct rotor_scope *m, struct rotor__stream *st)
+{
+    if (!read_lent(m)) {
+        size_t have = rotor__in_ev_len(st);
+        size_t need = rotor__input_needed(rotor__state_info(m));
+        read_some(st, need > have ? need - have : 1);
+    }
+}
+
+/* The same, for a loop that records its trace: the bytes read (lent, or
+ * appended to the evbuffer) and an end of file or failure, as replay
+ * needs them.  Off the hot path: only while records are on. */
+static void read_recorded(struct rotor_scope *m, struct rotor__stream *st)
+{
+    uint8_t link = st->io.link;
+    size_t before = evbuffer_get_length(st->in.buf);
+
+    read_input(m, st);
+    size_t after = evbuffer_get_length(st->in.buf);
+    if (st->in.vlen > 0 && m->loop->scratch_user == m) {
+        rotor__record_input(m, st->in.view, st->in.vlen);
+    } else if (after > before) {
+        struct evbuffer_ptr p;
+        char *tmp = rotor__malloc(after - before);
+        if (tmp && evbuffer_ptr_set(st->in.buf, &p, before,
+                                    EVBUFFER_PTR_SET) == 0 &&
+            evbuffer_copyout_from(st->in.buf, &p, tmp, after - before) > 0)
+            rotor__record_input(m, tmp, after - before);
+        rotor__free(tmp);
+    }
+    if (st->io.link != link && st->io.link == ROTOR__LINK_EOF)
+        rotor__record_end(m, 0);
+    else if (st->io.link != link && st->io.link == ROTOR__LINK_FAILED)
+        rotor__record_end(m, st->io.err);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct rotor_scope *m = arg;
     struct rotor__stream *st = m->kind_data;
     struct rotor_loop *loop = m->loop;
 
-    if (!read_lent(m)) {
-        size_t have = rotor__in_ev_len(st);
-        size_t need = rotor__input_needed(rotor__state_info(m));
-        read_some(st, need > have ? need - have : 1);
-    }
+    if (ROTOR__UNLIKELY(loop->rec != NULL))
+        read_recorded(m, st);
+    else
+        read_input(m, st);
     /* The read may have ended a TLS handshake: what the machine wrote
      * meanwhile can go now. */
     if (st->tls.conn && !st->io.writing && rotor__out_len(st) > 0 &&

@@ -4,11 +4,10 @@
  * timeout then sit in a FIFO instead of the timer heap, so arming and
  * cancelling cost O(1).
  */
-#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
+#define _POSIX_C_SOURCE 200809L  /* suseconds_t */
 #include "config.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "rotor-internal.h"
 
@@ -76,21 +75,13 @@ void rotor__timeout_fini(struct rotor__tmo_cache *c)
  * an event_add each time.  Re-arming only moves t0_due; the libevent timer
  * stays where it was, and when it fires early it is added again for what
  * is left.  Cancelling clears t0_due; a timer that fires then is ignored. */
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static bool arm_level0(struct rotor_scope *m, uint32_t ms)
 {
-    m->t0_due = now_us() + (uint64_t)ms * 1000u;
+    m->t0_due = rotor__now_us(m->loop) + (uint64_t)ms * 1000u;
     if ((m->timers_on & 1u) && m->t0_ms == ms)
         return true;            /* pending already; fires at or before due */
     const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
-    if (!tv || event_add(&m->timer, tv) < 0)
+    if (!tv || rotor__timer_add(m->loop, &m->timer, tv) < 0)
         return false;
     m->t0_ms = ms;
     m->timers_on |= 1u;
@@ -103,7 +94,7 @@ static bool level0_due(struct rotor_scope *m)
     m->timers_on &= (uint16_t)~1u;
     if (m->t0_due == 0)
         return false;           /* cancelled meanwhile */
-    uint64_t now = now_us();
+    uint64_t now = rotor__now_us(m->loop);
     if (now >= m->t0_due) {
         m->t0_due = 0;
         return true;
@@ -111,7 +102,7 @@ static bool level0_due(struct rotor_scope *m)
     uint64_t left = m->t0_due - now;
     struct timeval tv = { (time_t)(left / 1000000u),
                           (suseconds_t)(left % 1000000u) };
-    if (event_add(&m->timer, &tv) == 0) {
+    if (rotor__timer_add(m->loop, &m->timer, &tv) == 0) {
         m->t0_ms = 0;           /* an odd duration: re-add on the next arm */
         m->timers_on |= 1u;
         return false;
@@ -201,7 +192,7 @@ static void cancel_from(struct rotor_scope *m, int keep)
     for (int level = keep > 0 ? keep : 1;
          level < ROTOR_MAX_DEPTH && (m->timers_on >> level) != 0; level++) {
         if (m->timers_on & (1u << level)) {
-            event_del(timer_of(m, level));
+            rotor__timer_del(m->loop, timer_of(m, level));
             m->timers_on &= (uint16_t)~(1u << level);
         }
     }
@@ -247,7 +238,7 @@ static int arm_one(struct rotor_scope *m, int state, int slot, uint32_t ms)
     const struct timeval *tv = rotor__timeout_tv(m->loop, ms);
     struct rotor__state_timer *t = tv ? free_timer(m) : NULL;
 
-    if (!t || event_add(&t->ev, tv) < 0)
+    if (!t || rotor__timer_add(m->loop, &t->ev, tv) < 0)
         return rotor__fail(ROTOR_ENOMEM, "%s: cannot arm the timeout of "
                            "state %s", m->type->name,
                            m->type->states[state].name);
@@ -275,7 +266,7 @@ void rotor__state_timers_cancel(struct rotor_scope *m, int state)
     for (uint32_t i = 0; i < m->nstimers; i++) {
         struct rotor__state_timer *t = m->stimers[i];
         if (t->state == state) {
-            event_del(&t->ev);
+            rotor__timer_del(m->loop, &t->ev);
             t->state = -1;
         }
     }
@@ -288,7 +279,7 @@ static void cancel_named_from(struct rotor_scope *m, int keep)
     for (uint32_t i = 0; i < m->nstimers; i++) {
         struct rotor__state_timer *t = m->stimers[i];
         if (t->state >= 0 && m->type->states[t->state].depth >= keep) {
-            event_del(&t->ev);
+            rotor__timer_del(m->loop, &t->ev);
             t->state = -1;
         }
     }
@@ -318,7 +309,7 @@ int rotor__timers_apply(struct rotor_scope *m, int keep)
         }
         const struct timeval *tv = rotor__timeout_tv(m->loop, states[s].timeout_ms);
         struct event *ev = tv ? timer_of(m, level) : NULL;
-        if (!ev || event_add(ev, tv) < 0)
+        if (!ev || rotor__timer_add(m->loop, ev, tv) < 0)
             return timer_failed(m);
         m->timers_on |= (uint16_t)(1u << level);
     }
@@ -329,7 +320,7 @@ void rotor__timers_fini(struct rotor_scope *m)
 {
     for (uint32_t i = 0; i < m->nstimers; i++) {
         if (m->stimers[i]->state >= 0)
-            event_del(&m->stimers[i]->ev);
+            rotor__timer_del(m->loop, &m->stimers[i]->ev);
         rotor__free(m->stimers[i]);
     }
     rotor__free(m->stimers);
@@ -337,7 +328,7 @@ void rotor__timers_fini(struct rotor_scope *m)
     m->nstimers = 0;
     cancel_from(m, 0);
     if (m->timers_on & 1u)
-        event_del(&m->timer);
+        rotor__timer_del(m->loop, &m->timer);
     m->timers_on = 0;
     rotor__free(m->deep);
     m->deep = NULL;

@@ -12,7 +12,7 @@ set -u
 : "${top_srcdir:?run through make check}"
 cd "$top_srcdir" || exit 1
 
-STRICT="README.md doc/tutorial.md doc/runtime.md"
+STRICT="README.md doc/tutorial.md doc/runtime.md doc/testing.md"
 status=0
 for page in README.md doc/*.md doc/*/*.md; do
     [ -f "$page" ] || continue

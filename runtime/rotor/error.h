@@ -55,6 +55,11 @@ const char *rotor_last_error(void);
 /* The ROTOR_E* code of the last failure in this thread (0 if none). */
 int rotor_last_code(void);
 
+/* Sets what rotor_last_code() and rotor_last_error() give in this thread
+ * (message NULL: ""), for libraries built on librotor that follow its
+ * convention (librotor-test).  Returns code. */
+int rotor_set_error(int code, const char *message);
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,6 +67,32 @@ typedef struct rotor_ref {
 rotor_ref rotor_spawn(struct rotor_loop *loop,
                       const struct rotor_machine_type *type, void *seed);
 
+/* Spawns a stream machine of `type` on the connected descriptor fd (a
+ * socket, a pipe, a file), which it owns from now on: closed when it
+ * ends, or now if the spawn fails.  As rotor_spawn() otherwise; a
+ * machine type of another kind: ROTOR_ENOTSUP. */
+rotor_ref rotor_spawn_fd(struct rotor_loop *loop,
+                         const struct rotor_machine_type *type, int fd,
+                         void *seed);
+
+/* Sends user event `event` (>= ROTOR_EV_USER) with data to machine `to`
+ * from outside the machines (a test, a libevent callback of the loop's
+ * thread), and runs it and what it causes to completion before
+ * returning.  Returns 0, ROTOR_EINVAL (loop NULL, not a user event),
+ * ROTOR_ENOENT (no such machine), ROTOR_EBUSY (called from an action:
+ * use rotor_send()), ROTOR_ENOMEM. */
+int rotor_loop_send(struct rotor_loop *loop, rotor_ref to, int event,
+                    void *data);
+
+/* Writes the name of the active state of machine ref into buf (len bytes,
+ * NUL-terminated, truncated if need be); for a statechart the active
+ * leaf states joined with ',' in document order; "(none)" before its
+ * first state.  Returns the label's full length (as snprintf),
+ * ROTOR_EINVAL (loop NULL, buf NULL with len > 0) or ROTOR_ENOENT (no
+ * such machine). */
+int rotor_state_label(struct rotor_loop *loop, rotor_ref ref, char *buf,
+                      size_t len);
+
 /* Ends the machine `ref` names, counted as `done`: no exit action runs,
  * its `destroy` does (once), its descriptor is closed, and events queued
  * for it are dropped.  From the machine's own action, the end waits until

@@ -35,6 +35,7 @@
 #include <rotor/listener.h>
 #include <rotor/tls.h>
 #include <rotor/delay.h>
+#include <rotor/clock.h>
 
 #ifdef __cplusplus
 extern "C" {

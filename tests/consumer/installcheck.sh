@@ -125,11 +125,12 @@ E=$WORK/examples
 cp -R "$I$docdir/examples" "$E" && chmod -R u+w "$E" || fail "cannot copy the examples"
 (cd "$E" && run "$WORK/examples.log" sh -ec '
 rotorgen -o echo-machines.c echo.rsm
-cc -o echo-server echo-server.c listen-addr.c echo-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-server echo-server.c echo-actions.c listen-addr.c echo-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-replay echo-replay.c echo-actions.c echo-machines.c $(pkg-config --cflags --libs rotor-test)
 rotorgen -o echo-raw-machines.c echo-raw.rsm
 cc -o echo-raw echo-raw.c listen-addr.c echo-raw-machines.c $(pkg-config --cflags --libs rotor)
 ') || exit 1
-pass "installed examples: echo-server and echo-raw build"
+pass "installed examples: echo-server, echo-replay and echo-raw build"
 
 # ---- without rotor.m4, autoconf says so ----
 # (unless aclocal's own folder has one)

@@ -19,45 +19,55 @@ status=0
 fail() { echo "FAIL: $*" >&2; status=1; }
 pass() { echo "ok: $*"; }
 
-so=$top_builddir/runtime/.libs/librotor.so
 a=$top_builddir/runtime/.libs/librotor.a
 headers=$(ls "$top_srcdir"/runtime/rotor/*.h)
 
-# ---- the shared library's exports ----
-if [ -f "$so" ]; then
-    nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }' | sort >"$WORK/exported"
-    [ -s "$WORK/exported" ] || fail "nm found no exported symbol in $so"
-    grep -v '^rotor_[a-z]' "$WORK/exported" >"$WORK/foreign"
-    if [ -s "$WORK/foreign" ]; then
-        fail "exported without the rotor_ prefix: $(tr '\n' ' ' <"$WORK/foreign")"
+# check_exports LIB HEADER PREFIX: LIB.so exports only PREFIX[a-z]...
+# names, exactly the functions HEADER (and what it includes) declares
+# with that prefix.  librotor: <rotor/rotor.h>, rotor_; librotor-test:
+# <rotor/test.h>, rotor_test_.
+check_exports() {
+    lib=$1 header=$2 prefix=$3
+    so=$top_builddir/runtime/.libs/$lib.so
+    # ---- the shared library's exports ----
+    if [ -f "$so" ]; then
+        nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }' | sort >"$WORK/exported"
+        [ -s "$WORK/exported" ] || fail "nm found no exported symbol in $so"
+        grep -v "^$prefix[a-z]" "$WORK/exported" >"$WORK/foreign"
+        if [ -s "$WORK/foreign" ]; then
+            fail "$lib exports without the $prefix prefix: $(tr '\n' ' ' <"$WORK/foreign")"
+        else
+            pass "$lib: $(wc -l <"$WORK/exported") exported symbols, all $prefix[a-z]*"
+        fi
     else
-        pass "$(wc -l <"$WORK/exported") exported symbols, all rotor_[a-z]*"
+        echo "note: no shared library ($so): export checks skipped"
     fi
-else
-    echo "note: no shared library ($so): export checks skipped"
-fi
 
-# ---- the functions the headers declare ----
-# Preprocessed, split into declarations at ';', the first rotor_NAME( of
-# each one that is not a typedef names a function.
-printf '#include <rotor/rotor.h>\n' >"$WORK/all.c"
-"$CC" -E -P -I"$top_srcdir/runtime" -I"$top_builddir/runtime" "$WORK/all.c" \
-    >"$WORK/all.i" || fail "the public headers do not preprocess"
-tr '\n' ' ' <"$WORK/all.i" | tr ';' '\n' | sed 's/.*}//' |
-    grep -v '^[[:space:]]*typedef' |
-    sed -n 's/^[^(]*\<\(rotor_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
-    sort -u >"$WORK/declared"
-[ -s "$WORK/declared" ] || fail "found no function declared in the headers"
-if [ -f "$so" ]; then
-    comm -23 "$WORK/declared" "$WORK/exported" >"$WORK/missing"
-    comm -13 "$WORK/declared" "$WORK/exported" >"$WORK/extra"
-    [ -s "$WORK/missing" ] &&
-        fail "declared in <rotor/*.h> but not exported: $(tr '\n' ' ' <"$WORK/missing")"
-    [ -s "$WORK/extra" ] &&
-        fail "exported but declared in no public header: $(tr '\n' ' ' <"$WORK/extra")"
-    [ -s "$WORK/missing" ] || [ -s "$WORK/extra" ] ||
-        pass "exports are exactly the $(wc -l <"$WORK/declared") declared functions"
-fi
+    # ---- the functions the headers declare ----
+    # Preprocessed, split into declarations at ';', the first rotor_NAME( of
+    # each one that is not a typedef names a function.
+    printf '#include <%s>\n' "$header" >"$WORK/all.c"
+    "$CC" -E -P -I"$top_srcdir/runtime" -I"$top_builddir/runtime" "$WORK/all.c" \
+        >"$WORK/all.i" || fail "<$header> does not preprocess"
+    tr '\n' ' ' <"$WORK/all.i" | tr ';' '\n' | sed 's/.*}//' |
+        grep -v '^[[:space:]]*typedef' |
+        sed -n 's/^[^(]*\<\(rotor_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
+        grep "^$prefix" | sort -u >"$WORK/declared"
+    [ -s "$WORK/declared" ] || fail "found no function declared in <$header>"
+    if [ -f "$so" ]; then
+        comm -23 "$WORK/declared" "$WORK/exported" >"$WORK/missing"
+        comm -13 "$WORK/declared" "$WORK/exported" >"$WORK/extra"
+        [ -s "$WORK/missing" ] &&
+            fail "declared in <$header> but not exported by $lib: $(tr '\n' ' ' <"$WORK/missing")"
+        [ -s "$WORK/extra" ] &&
+            fail "exported by $lib but declared in no public header: $(tr '\n' ' ' <"$WORK/extra")"
+        [ -s "$WORK/missing" ] || [ -s "$WORK/extra" ] ||
+            pass "$lib: exports are exactly the $(wc -l <"$WORK/declared") declared functions"
+    fi
+}
+# librotor's own prefix excludes rotor_test_: those are librotor-test's.
+check_exports librotor rotor/rotor.h 'rotor_'
+check_exports librotor-test rotor/test.h 'rotor_test_'
 
 # ---- a doc comment for each function ----
 # A declaration is documented when a comment ends above it with no blank

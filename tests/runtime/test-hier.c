@@ -12,6 +12,8 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include <rotor/test.h>
+
 #include "rt-test.h"
 #include "machines/hier.h"
 #include "machines/driver.h"
@@ -75,6 +77,37 @@ static void teardown(void)
 {
     rotor_loop_free(loop);
     loop = NULL;
+}
+
+/* The timeouts run on librotor-test's virtual clock: exact, and never
+ * raced by a loaded machine. */
+static struct rotor_test *vt;
+
+static void setup_virtual(void)
+{
+    rt_log_reset();
+    vt = rotor_test_new(NULL);
+    ck_assert_ptr_nonnull(vt);
+    loop = rotor_test_loop(vt);
+}
+
+static void teardown_virtual(void)
+{
+    rotor_test_free(vt);
+    vt = NULL;
+    loop = NULL;
+}
+
+/* Moves the virtual clock to each next timer until no machine is left;
+ * returns the clock then. */
+static uint64_t run_virtual(void)
+{
+    uint64_t ms;
+
+    while (rotor_loop_machines(loop) > 0 &&
+           rotor_loop_next_timer(loop, &ms) == 1)
+        rotor_test_advance(vt, ms);
+    return rotor_test_now(vt);
 }
 
 /* Runs `order` through the script; returns the log. */
@@ -168,44 +201,30 @@ END_TEST
 
 /* ---- timeouts ----------------------------------------------------------- */
 
-/* The driver's steps race outer's timeout on the real clock: a run in
- * which the process was held up so long that the second step came after
- * the 75ms proves nothing either way, and is run again (a bug fails
- * every run, and so the test). */
 START_TEST(parent_timeout_survives_child_transitions)
 {
-    enum { ATTEMPTS = 10 };
-    const struct drive d0 = { .events = { keeper_ev_step, keeper_ev_step,
-                                          keeper_ev_step, keeper_ev_step,
-                                          keeper_ev_step }, .n = 5 };
-    struct drive d;
-    int64_t t0;
-    int attempt = 0;
+    struct drive d = { .events = { keeper_ev_step, keeper_ev_step,
+                                   keeper_ev_step, keeper_ev_step,
+                                   keeper_ev_step }, .n = 5 };
 
-    do {
-        ck_assert_int_lt(attempt++, ATTEMPTS);
-        d = d0;
-        rt_log_reset();
-        t0 = rt_now_ms();
-        d.target = rotor_spawn(loop, &keeper_machine, NULL);
-        ck_assert_uint_ne(d.target.gen, 0);
-        ck_assert_uint_ne(rotor_spawn(loop, &driver_machine, &d).gen, 0);
-        ck_assert_int_eq(rotor_loop_run(loop), 0);
-    } while (d.sent_at[1] - t0 >= 75);
+    d.target = rotor_spawn(loop, &keeper_machine, NULL);
+    ck_assert_uint_ne(d.target.gen, 0);
+    ck_assert_uint_ne(rotor_spawn(loop, &driver_machine, &d).gen, 0);
     /* steps at 30 and 60ms; the 75ms timeout of outer, armed once at
      * entry, fires before the third (re-armed by each step it would fire
-     * only after the last, at 150 + 75ms) */
+     * only after the last, at 150 + 75ms); the driver ends at 180ms */
+    ck_assert_uint_eq(run_virtual(), 180);
     ck_assert_str_eq(rt_log_buf, "stepped stepped outer_fired");
-    ck_assert_int_lt(rt_now_ms() - t0, 1000);
+    ck_assert_int_eq(d.sent_at[1], 60);
 }
 END_TEST
 
 START_TEST(timeout_handled_from_its_state)
 {
     ck_assert_uint_ne(rotor_spawn(loop, &levels_machine, NULL).gen, 0);
-    ck_assert_int_eq(rotor_loop_run(loop), 0);
     /* inner's own 20ms timeout moves to inner2 (outer stays armed);
      * outer's fires at 60ms and skips inner2's `on timeout` */
+    ck_assert_uint_eq(run_virtual(), 60);
     ck_assert_str_eq(rt_log_buf, "inner_timeout outer_timeout");
 }
 END_TEST
@@ -213,7 +232,7 @@ END_TEST
 START_TEST(leaf_timeout_bubbles)
 {
     ck_assert_uint_ne(rotor_spawn(loop, &bubble_machine, NULL).gen, 0);
-    ck_assert_int_eq(rotor_loop_run(loop), 0);
+    run_virtual();
     ck_assert_str_eq(rt_log_buf, "p_caught");
 }
 END_TEST
@@ -252,8 +271,7 @@ int main(void)
     tcase_add_test(order, state_table_depths);
     suite_add_tcase(s, order);
 
-    tcase_add_checked_fixture(timing, setup, teardown);
-    tcase_set_timeout(timing, 10);
+    tcase_add_checked_fixture(timing, setup_virtual, teardown_virtual);
     tcase_add_test(timing, parent_timeout_survives_child_transitions);
     tcase_add_test(timing, timeout_handled_from_its_state);
     tcase_add_test(timing, leaf_timeout_bubbles);
