@@ -125,9 +125,9 @@ E=$WORK/examples
 cp -R "$I$docdir/examples" "$E" && chmod -R u+w "$E" || fail "cannot copy the examples"
 (cd "$E" && run "$WORK/examples.log" sh -ec '
 rotorgen -o echo-machines.c echo.rsm
-cc -o echo-server echo-server.c listen-addr.c echo-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-server echo-server.c echo-machines.c $(pkg-config --cflags --libs rotor)
 rotorgen -o echo-raw-machines.c echo-raw.rsm
-cc -o echo-raw echo-raw.c listen-addr.c echo-raw-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-raw echo-raw.c echo-raw-machines.c $(pkg-config --cflags --libs rotor)
 ') || exit 1
 pass "installed examples: echo-server and echo-raw build"
 
