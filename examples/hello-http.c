@@ -1,6 +1,7 @@
 /*
  * hello-http: the hello-world HTTP/1.1 server of rotor-http, on
- * grammars/http.rsm and the handler interface of examples/http-server.h.
+ * grammars/http.rsm and the handler interface of <rotor/http.h>
+ * (librotor-http).
  *
  *     hello-http [--threads N] [--head-timeout S] [--idle-timeout S]
  *                [--max-requests N] [HOST:]PORT     (default 127.0.0.1:8888)
@@ -31,8 +32,7 @@
 
 #include <event2/event.h>
 #include <rotor/rotor.h>
-
-#include "http-server.h"
+#include <rotor/http.h>
 
 #define MAX_THREADS 64
 
