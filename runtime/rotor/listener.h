@@ -69,7 +69,7 @@ int rotor_listen_addr_parse(const char *arg, const char *default_host,
  * the port the kernel picked.  Returns the length written (without the
  * '\0'); ROTOR_EINVAL when out is NULL or fd is not a socket;
  * ROTOR_ENOTSUP when it is not an IP socket; ROTOR_EMSGSIZE when out is
- * too small (out_size >= 48 always fits). */
+ * too small (64 bytes always fit: INET6_ADDRSTRLEN, brackets, port). */
 int rotor_socket_describe(int fd, char *out, size_t out_size);
 
 /* Starts a listener machine of type `listener` on fd, a bound and
