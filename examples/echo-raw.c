@@ -24,7 +24,6 @@
 
 #include "echo-raw-data.h"
 #include "echo-raw-machines.h"
-#include "listen-addr.h"
 
 /* ---- echo_acceptor ------------------------------------------------------ */
 
@@ -142,16 +141,18 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    char host[256], port[32], err[512], where[300];
+    char host[256], port[32], where[300];
     if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
         return usage();
-    if (listen_addr_parse(argc == 2 ? argv[1] : "3000", "127.0.0.1",
-                          host, sizeof host, port, sizeof port) < 0)
+    if (rotor_listen_addr_parse(argc == 2 ? argv[1] : "3000", "127.0.0.1",
+                                host, sizeof host, port, sizeof port) < 0) {
+        fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
         return usage();
+    }
 
-    int fd = listen_addr_open(host, port, err, sizeof err);
+    int fd = rotor_listen_socket(host, port, 0);
     if (fd < 0) {
-        fprintf(stderr, "echo-raw: %s\n", err);
+        fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
         return 1;
     }
     struct rotor_loop *loop = rotor_loop_new(NULL);
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
         return 1;
     }
-    listen_addr_describe(fd, where, sizeof where);
+    rotor_socket_describe(fd, where, sizeof where);
     fprintf(stderr, "echo-raw: listening on %s\n", where);
 
     int rc = rotor_loop_run(loop);

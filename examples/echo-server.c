@@ -26,7 +26,6 @@
 
 #include "echo-data.h"
 #include "echo-machines.h"
-#include "listen-addr.h"
 
 #define MAX_THREADS 256
 
@@ -68,18 +67,11 @@ static int usage(void)
  * asked the kernel to pick). */
 static int open_sockets(const char *host, const char *port)
 {
-    char err[512], real_port[16];
+    char real_port[16];
+    int flags = nworkers > 1 ? ROTOR_LISTEN_REUSEPORT : 0;
 
-    if (nworkers == 1) {
-        workers[0].fd = listen_addr_open(host, port, err, sizeof err);
-        if (workers[0].fd < 0) {
-            fprintf(stderr, "echo-server: %s\n", err);
-            return -1;
-        }
-        return 0;
-    }
     for (int i = 0; i < nworkers; i++) {
-        workers[i].fd = rotor_listen_socket(host, port, ROTOR_LISTEN_REUSEPORT);
+        workers[i].fd = rotor_listen_socket(host, port, flags);
         if (workers[i].fd < 0) {
             fprintf(stderr, "echo-server: %s\n", rotor_last_error());
             return -1;
@@ -125,12 +117,15 @@ int main(int argc, char **argv)
     }
     if (argc > argi + 1 || (argc == argi + 1 && argv[argi][0] == '-'))
         return usage();
-    if (listen_addr_parse(argc == argi + 1 ? argv[argi] : "3000", "127.0.0.1",
-                          host, sizeof host, port, sizeof port) < 0)
+    if (rotor_listen_addr_parse(argc == argi + 1 ? argv[argi] : "3000",
+                                "127.0.0.1", host, sizeof host,
+                                port, sizeof port) < 0) {
+        fprintf(stderr, "echo-server: %s\n", rotor_last_error());
         return usage();
+    }
     if (open_sockets(host, port) < 0 || start_loops() < 0)
         return 1;
-    listen_addr_describe(workers[0].fd, where, sizeof where);
+    rotor_socket_describe(workers[0].fd, where, sizeof where);
 
     /* Signals go to this thread only, where the first loop runs. */
     sigset_t block, old;

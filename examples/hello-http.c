@@ -1,6 +1,7 @@
 /*
  * hello-http: the hello-world HTTP/1.1 server of rotor-http, on
- * grammars/http.rsm and the handler interface of examples/http-server.h.
+ * grammars/http.rsm and the handler interface of <rotor/http.h>
+ * (librotor-http).
  *
  *     hello-http [--threads N] [--head-timeout S] [--idle-timeout S]
  *                [--max-requests N] [HOST:]PORT     (default 127.0.0.1:8888)
@@ -31,9 +32,7 @@
 
 #include <event2/event.h>
 #include <rotor/rotor.h>
-
-#include "http-server.h"
-#include "listen-addr.h"
+#include <rotor/http.h>
 
 #define MAX_THREADS 64
 
@@ -338,9 +337,11 @@ int main(int argc, char **argv)
         } else
             return usage();
     }
-    if (listen_addr_parse(addr, "127.0.0.1", host, sizeof host, port,
-                          sizeof port) < 0)
+    if (rotor_listen_addr_parse(addr, "127.0.0.1", host, sizeof host, port,
+                                sizeof port) < 0) {
+        fprintf(stderr, "hello-http: %s\n", rotor_last_error());
         return usage();
+    }
     crc_init();
     if (http_prepare(&hello_world, 200, text_plain, 1, "Hello World!", 12) < 0) {
         fprintf(stderr, "hello-http: out of memory\n");
@@ -355,7 +356,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hello-http: %s\n", rotor_last_error());
         return 1;
     }
-    listen_addr_describe(fd, where, sizeof where);
+    rotor_socket_describe(fd, where, sizeof where);
     snprintf(port, sizeof port, "%d", rotor_socket_port(fd));
     for (nworkers = 0; nworkers < (int)threads; nworkers++) {
         if (nworkers > 0 && (fd = rotor_listen_socket(host, port, flags)) < 0) {

@@ -1,6 +1,7 @@
 /* http-parser.h: an allocation-free HTTP/1.1 request parser (RFC 9112)
- * for the hello-http example: request head, message framing and a
- * streaming chunked-body decoder.  Plain C11, no libevent.
+ * for librotor-http's server (grammars/http-server.c): request head,
+ * message framing and a streaming chunked-body decoder.  Plain C11, no
+ * libevent.  Internal to librotor-http (not installed).
  *
  * Spans are offsets into the caller's buffer, so the buffer may move
  * between calls (a pulled-up evbuffer) as long as its prefix is unchanged.
@@ -53,10 +54,10 @@ extern const struct http_limits http_limits_default;
 enum { HTTP_TCHAR = 1, HTTP_HOSTCHAR = 2, HTTP_VALUECHAR = 4 };
 extern const unsigned char http_byte_class[256];
 
-enum http_method {
-	HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
-	HTTP_CONNECT, HTTP_OPTIONS, HTTP_TRACE, HTTP_PATCH
-};
+/* enum http_method is public (http_method() of the server returns it):
+ * <rotor/http.h> defines it, and needs nothing the parser does not have.
+ * Quoted, so found next to this file without an -I. */
+#include "rotor/http.h"
 
 enum http_target_form {
 	HTTP_ORIGIN_FORM, HTTP_ABSOLUTE_FORM, HTTP_AUTHORITY_FORM,

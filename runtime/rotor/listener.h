@@ -10,12 +10,16 @@
  * socket is closed and the listener gets `spawn_failed`; when accept()
  * runs out of descriptors the listener stops accepting for a while
  * instead of spinning, and resumes by itself.  rotor_listen_socket()
- * makes the socket, one per loop when several loops share a port.
+ * makes the socket, one per loop when several loops share a port;
+ * rotor_listen_addr_parse() reads the "[HOST:]PORT" of a command line
+ * for it, and rotor_socket_describe() says where it listens.
  *
  * Errors follow <rotor/error.h>.
  */
 #ifndef ROTOR_LISTENER_H
 #define ROTOR_LISTENER_H
+
+#include <stddef.h>
 
 #include <rotor/machine.h>
 
@@ -45,6 +49,28 @@ int rotor_listen_socket(const char *host, const char *port, int flags);
 /* The local port a socket is bound to (>= 0); ROTOR_EINVAL when fd is
  * not a socket; ROTOR_ENOTSUP when it is not an IP socket. */
 int rotor_socket_port(int fd);
+
+/* Splits a command-line address "[HOST:]PORT" into host and port, for
+ * rotor_listen_socket().  HOST may be a name, an IPv4 address or a
+ * bracketed IPv6 one ("[::1]:8080", the brackets dropped in host); a
+ * bare IPv6 address is refused, its colons being ambiguous.  Without a
+ * HOST, default_host is copied (NULL: host is "").  PORT is 1 to 5
+ * digits, at most 65535 ("0": the kernel picks).  Returns 0;
+ * ROTOR_EINVAL when an argument is NULL or the address is malformed
+ * (empty host or port, a port that is no number); ROTOR_EMSGSIZE when
+ * host or port does not fit its buffer.  On failure host and port are
+ * left as they were. */
+int rotor_listen_addr_parse(const char *arg, const char *default_host,
+                            char *host, size_t host_size,
+                            char *port, size_t port_size);
+
+/* Writes the "HOST:PORT" a socket is bound to into out, numeric, IPv6
+ * hosts in brackets ("127.0.0.1:3000", "[::1]:3000"): after port "0",
+ * the port the kernel picked.  Returns the length written (without the
+ * '\0'); ROTOR_EINVAL when out is NULL or fd is not a socket;
+ * ROTOR_ENOTSUP when it is not an IP socket; ROTOR_EMSGSIZE when out is
+ * too small (64 bytes always fit: INET6_ADDRSTRLEN, brackets, port). */
+int rotor_socket_describe(int fd, char *out, size_t out_size);
 
 /* Starts a listener machine of type `listener` on fd, a bound and
  * listening socket, which it owns from then on (also when this fails:

@@ -56,14 +56,18 @@ for f in "$bindir/rotorgen" "$libdir/librotor.so" "$libdir/librotor.a" \
          "$datadir/aclocal/rotor.m4" "$mandir/man1/rotorgen.1" \
          "$mandir/man5/rsm.5" "$docdir/README.md" "$docdir/doc/tutorial.md" \
          "$docdir/examples/README.md" "$docdir/examples/echo.rsm" \
-         "$docdir/examples/echo-server.c" "$docdir/examples/project/Makefile.am"; do
+         "$docdir/examples/echo-server.c" "$docdir/examples/project/Makefile.am" \
+         "$libdir/librotor-http.so" "$libdir/librotor-http.a" \
+         "$libdir/pkgconfig/rotor-http.pc" "$includedir/rotor/http.h" \
+         "$mandir/man3/rotor-http.3" "$docdir/doc/http.md" \
+         "$docdir/examples/http-hello.c"; do
     [ -e "$I$f" ] || fail "not installed: $f"
 done
 [ "$(command -v rotorgen)" = "$I$bindir/rotorgen" ] ||
     fail "rotorgen in PATH is $(command -v rotorgen), not the installed one"
 grep -q '^#[[:space:]]*serial [0-9]' "$I$datadir/aclocal/rotor.m4" ||
     fail "rotor.m4 has no serial line"
-pass "installed: rotorgen, librotor (.so, .a), headers, rotor.pc, rotor.m4, man pages, docs"
+pass "installed: rotorgen, librotor and librotor-http (.so, .a), headers, rotor.pc, rotor-http.pc, rotor.m4, man pages, docs"
 
 # ---- the outside project, from the installed copy ----
 P=$WORK/echo-project
@@ -125,12 +129,41 @@ E=$WORK/examples
 cp -R "$I$docdir/examples" "$E" && chmod -R u+w "$E" || fail "cannot copy the examples"
 (cd "$E" && run "$WORK/examples.log" sh -ec '
 rotorgen -o echo-machines.c echo.rsm
-cc -o echo-server echo-server.c echo-actions.c listen-addr.c echo-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-server echo-server.c echo-actions.c echo-machines.c $(pkg-config --cflags --libs rotor)
 cc -o echo-replay echo-replay.c echo-actions.c echo-machines.c $(pkg-config --cflags --libs rotor-test)
 rotorgen -o echo-raw-machines.c echo-raw.rsm
-cc -o echo-raw echo-raw.c listen-addr.c echo-raw-machines.c $(pkg-config --cflags --libs rotor)
+cc -o echo-raw echo-raw.c echo-raw-machines.c $(pkg-config --cflags --libs rotor)
 ') || exit 1
 pass "installed examples: echo-server, echo-replay and echo-raw build"
+
+# ---- librotor-http, through pkg-config rotor-http ----
+(cd "$E" && run "$WORK/http-examples.log" sh -ec '
+cc -o http-hello http-hello.c $(pkg-config --cflags --libs rotor-http)
+cc -o hello-http hello-http.c $(pkg-config --cflags --libs rotor-http) -pthread
+') || exit 1
+pass "installed examples: http-hello and hello-http build with pkg-config rotor-http"
+if command -v curl >/dev/null 2>&1; then
+    "$E/http-hello" 0 2>"$WORK/http.err" &
+    SERVER_PID=$!
+    i=0
+    until grep -q "listening on" "$WORK/http.err" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && fail "http-hello did not start: $(cat "$WORK/http.err")"
+        sleep 0.05
+    done
+    PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$WORK/http.err")
+    reply=$(curl -sS --max-time 10 "http://127.0.0.1:$PORT/") ||
+        fail "curl GET / failed"
+    [ "$reply" = "hello" ] || fail "http-hello GET /: got [$reply]"
+    code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
+    [ "$code" = 404 ] || fail "http-hello GET /other: status $code, not 404"
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+    pass "http-hello answers its route and 404s the rest (curl)"
+else
+    echo "note: no curl: http-hello is built but not run"
+fi
 
 # ---- without rotor.m4, autoconf says so ----
 # (unless aclocal's own folder has one)

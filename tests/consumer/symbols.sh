@@ -115,4 +115,39 @@ for h in $headers; do
     fi
 done
 [ $status -eq 0 ] && pass "each header compiles on its own (and twice)"
+
+# ---- librotor-http: <rotor/http.h>, its calls exported, nothing else ----
+hh=$top_srcdir/grammars/rotor/http.h
+hso=$top_builddir/grammars/.libs/librotor-http.so
+printf '#include <rotor/http.h>\n#include <rotor/http.h>\n' >"$WORK/http.c"
+"$CC" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$top_srcdir/grammars" \
+    -c "$WORK/http.c" -o "$WORK/http.o" ||
+    fail "<rotor/http.h> does not compile on its own in C11"
+"$CC" -E -P -I"$top_srcdir/grammars" "$WORK/http.c" | tr '\n' ' ' | tr ';' '\n' |
+    sed 's/.*}//' | grep -v '^[[:space:]]*typedef' |
+    sed -n 's/^[^(]*\<\(http_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
+    sort -u >"$WORK/http-declared"
+if [ -f "$hso" ]; then
+    nm -D --defined-only "$hso" | awk 'NF == 3 { print $3 }' | sort >"$WORK/http-exported"
+    if cmp -s "$WORK/http-declared" "$WORK/http-exported"; then
+        pass "librotor-http exports exactly the $(wc -l <"$WORK/http-declared") calls of <rotor/http.h>"
+    else
+        fail "librotor-http's exports differ from <rotor/http.h>: $(diff "$WORK/http-declared" "$WORK/http-exported" | grep '^[<>]' | tr '\n' ' ')"
+    fi
+fi
+undoc=$(awk '
+    incomment { if ($0 ~ /\*\//) { incomment = 0; documented = 1 }; next }
+    /^[[:space:]]*$/ { documented = 0; next }
+    /\/\*/ && !/\*\// { incomment = 1; next }
+    /\*\/[[:space:]]*$/ { documented = 1; next }
+    /^[[:space:]]*(typedef|#)/ { next }
+    /^[a-z].*http_[a-z0-9_]*\(/ {
+        name = $0; sub(/\(.*/, "", name); sub(/.*[^a-z0-9_]/, "", name)
+        if (!documented) printf "%s ", name
+    }' "$hh")
+if [ -n "$undoc" ]; then
+    fail "calls of <rotor/http.h> without a doc comment: $undoc"
+else
+    pass "every call in <rotor/http.h> has a doc comment"
+fi
 exit $status

@@ -1,6 +1,7 @@
 /*
- * http-server.c: the actions of grammars/http.rsm (an HTTP/1.1 server
- * connection) and the handler interface of http-server.h.
+ * http-server.c: librotor-http's server: the actions of grammars/http.rsm
+ * (an HTTP/1.1 server connection) and the handler interface of
+ * <rotor/http.h> (grammars/rotor/http.h).
  *
  * The machine decides (grammars/http.rsm): each action here does its work
  * and records what came of it in struct http_conn (status, partial,
@@ -24,10 +25,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <rotor/rotor.h>
+#include <rotor/http.h>
 
 #include "http-conn-data.h"
 #include "http-machines.h"
-#include "http-server.h"
 
 #define OUT_BUF 2048
 
@@ -327,6 +328,8 @@ int http_prepare(struct http_prepared *p, int status,
 
 void http_prepared_free(struct http_prepared *p)
 {
+    if (!p)                 /* like free(), and rotor's *_free calls */
+        return;
     free(p->pre);
     free(p->post);
     memset(p, 0, sizeof *p);
@@ -560,6 +563,8 @@ rotor_ref http_server_listen(struct rotor_loop *loop, int fd)
 
 void http_server_fini(struct http_server *srv)
 {
+    if (!srv)
+        return;
     free(srv->machines);
     srv->machines = NULL;
 }

@@ -1,11 +1,13 @@
 /*
- * http-server.h: a small HTTP/1.1 server interface on grammars/http.rsm.
+ * <rotor/http.h>: librotor-http, an HTTP/1.1 server on rotor machines.
  *
- * The server (http_listener, http_conn) does the protocol: request heads
- * (strict parser, limits, deadlines), bodies (Content-Length or chunked),
- * keep-alive, pipelining, framing of the responses and every error
- * answer.  The application gives one routing function.  For each request
- * head it picks a handler, and the handler says how it wants the body:
+ * The concept: the protocol is machines (grammars/http.rsm: a listener
+ * and one http_conn per connection), and the application is one routing
+ * function.  The server does the protocol: request heads (a strict
+ * parser, limits, deadlines), bodies (Content-Length or chunked),
+ * keep-alive, pipelining, the framing of the answers and every error
+ * answer.  For each request head the routing function picks a handler,
+ * and the handler says how it wants the body:
  *
  *   HTTP_WANT_IGNORE   read and dropped (at most body_max bytes)
  *   HTTP_WANT_BUFFER   collected; http_body() holds it when `respond` runs
@@ -13,31 +15,48 @@
  *
  * A body over the handler's body_max gets 413 and a close.  Once the
  * whole request is in, `respond` runs and answers with http_respond()
- * (Content-Length) or http_respond_start/_chunk/_end (chunked; to an
- * HTTP/1.0 client the body is sent as is and the connection closed).
- * The answer is complete when `respond` returns: a handler that answered
- * nothing gets a 500 sent for it.
+ * (Content-Length), http_respond_prepared() (an answer formatted once)
+ * or http_respond_start/_chunk/_end (chunked; to an HTTP/1.0 client the
+ * body is sent as is and the connection closed).  The answer is complete
+ * when `respond` returns: a handler that answered nothing gets a 500
+ * sent for it.
  *
  * Everything is called on the connection's loop thread.  An exchange and
  * what its accessors return are valid only during the call they are given
  * to.  The routing function may run on several threads at once (one loop
  * per thread): what it shares must be thread-safe.
+ *
+ * Link with librotor-http and librotor (pkg-config rotor-http); the
+ * guide is doc/http.md, or rotor-http(3).  Failures of the calls that
+ * start a server follow <rotor/error.h> (rotor_last_code(),
+ * rotor_last_error()); the answer calls return 0 or -1.
  */
-#ifndef HTTP_SERVER_H
-#define HTTP_SERVER_H
+#ifndef ROTOR_HTTP_H
+#define ROTOR_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http-parser.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct rotor_loop;
 struct rotor_ref;
+struct rotor_tls;
 struct http_machines;
+
+/* The request methods the server tells apart (http_method()); the
+ * method token itself is http_method_name(). */
+enum http_method {
+    HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
+    HTTP_CONNECT, HTTP_OPTIONS, HTTP_TRACE, HTTP_PATCH
+};
 
 /* One request and its answer (opaque). */
 struct http_exchange;
 
+/* How a handler takes the request's body. */
 enum http_want {
     HTTP_WANT_IGNORE,
     HTTP_WANT_BUFFER,
@@ -68,39 +87,50 @@ struct http_server {
     struct http_machines *machines;     /* private (http_server_listen) */
 };
 
-/* Fills *srv with the defaults and the routing function. */
+/* ---- the server ------------------------------------------------------ */
+
+/* Fills *srv with the defaults and the routing function.  Cannot fail. */
 void http_server_init(struct http_server *srv, http_route_fn *route,
                       void *app);
 
-/* Starts listening on fd (bound, listening) in loop, whose context must
- * be srv.  Set srv's head_timeout and idle_timeout before the first call
- * and keep them; make the calls before the loops run in other threads.
- * Returns the listener's reference; on failure one that
- * rotor_ref_valid() refuses (see rotor_last_code(); out of memory for
- * deadlines other than the defaults: the socket is closed). */
+/* Starts listening on fd (bound, listening: rotor_listen_socket()) in
+ * loop, whose context (struct rotor_config's) must be the struct
+ * http_server.  Set its head_timeout and idle_timeout before the first
+ * call and keep them; make the calls before the loops run in other
+ * threads.  Returns the listener's reference; on failure one that
+ * rotor_ref_valid() refuses and the socket is closed: out of memory for
+ * the machines of deadlines other than the defaults (made once per
+ * server), or a failure of rotor_listen() (loop NULL: ROTOR_EINVAL),
+ * whose rotor_last_code() and rotor_last_error() tell it. */
 struct rotor_ref http_server_listen(struct rotor_loop *loop, int fd);
 
-/* Frees what http_server_listen() made, once the loops are gone. */
+/* Frees what http_server_listen() made, once the loops are gone.  srv
+ * NULL is allowed. */
 void http_server_fini(struct http_server *srv);
 
 /* ---- the request ---------------------------------------------------- */
 
+/* The request's method (HTTP_OTHER for one not listed). */
 enum http_method http_method(const struct http_exchange *x);
-/* The method token and the request target as sent (not NUL-terminated). */
+/* The method token and the request target as sent (not NUL-terminated);
+ * *len is their length.  Never NULL. */
 const char *http_method_name(const struct http_exchange *x, size_t *len);
 const char *http_target(const struct http_exchange *x, size_t *len);
 /* 0 for HTTP/1.0, 1 for HTTP/1.1. */
 int http_minor(const struct http_exchange *x);
-/* The value of the first field called lname (lower case), or NULL. */
+/* The value of the first field called lname (lower case), not
+ * NUL-terminated, *len its length; NULL when there is none. */
 const char *http_field(const struct http_exchange *x, const char *lname,
                        size_t *len);
-/* HTTP_WANT_BUFFER, in `respond`: the whole body (NULL and 0 if empty). */
+/* HTTP_WANT_BUFFER, in `respond`: the whole body, *len its length (NULL
+ * and 0 if empty, or for the other modes). */
 const char *http_body(struct http_exchange *x, size_t *len);
 /* Body bytes received so far. */
 uint64_t http_body_length(const struct http_exchange *x);
-/* The server's app pointer. */
+/* The server's app pointer (struct http_server's app). */
 void *http_app(const struct http_exchange *x);
-/* HTTP_SCRATCH bytes for the handler, zeroed for each request. */
+/* HTTP_SCRATCH bytes for the handler, zeroed for each request, aligned
+ * for any type up to 16 bytes.  Never NULL. */
 #define HTTP_SCRATCH 64
 void *http_scratch(struct http_exchange *x);
 
@@ -130,25 +160,34 @@ struct http_prepared {
 };
 
 /* Prepares an answer, as http_respond() would send it.  Returns 0, or -1
- * when refused or out of memory. */
+ * when refused (what http_respond() refuses) or out of memory. */
 int http_prepare(struct http_prepared *p, int status,
                  const struct http_header *headers, size_t nheaders,
                  const void *body, size_t len);
+/* Frees what http_prepare() made; p NULL is allowed. */
 void http_prepared_free(struct http_prepared *p);
 
-/* Answers with a prepared answer.  Returns 0 or -1. */
+/* Answers with a prepared answer.  Returns 0, or -1 when the exchange
+ * was already answered. */
 int http_respond_prepared(struct http_exchange *x,
                           const struct http_prepared *p);
 
 /* The same, in pieces: a chunked body (HTTP/1.1), or a body delimited by
  * closing the connection (HTTP/1.0).  Empty chunks are skipped; _end
- * finishes the body.  Each returns 0 or -1. */
+ * finishes the body.  Each returns 0, or -1: _start when refused (as
+ * http_respond()) or already answered, _chunk and _end when no answer
+ * was started or it has ended. */
 int http_respond_start(struct http_exchange *x, int status,
                        const struct http_header *headers, size_t nheaders);
 int http_respond_chunk(struct http_exchange *x, const void *data, size_t len);
 int http_respond_end(struct http_exchange *x);
 
-/* Closes the connection after this answer (sends Connection: close). */
+/* Closes the connection after this answer (sends Connection: close).
+ * Cannot fail. */
 void http_close_after(struct http_exchange *x);
 
+#ifdef __cplusplus
+}
 #endif
+
+#endif /* ROTOR_HTTP_H */

@@ -1,5 +1,6 @@
 /* http-conn-data.h: the data of an http_conn machine (grammars/http.rsm),
- * private to examples/http-server.c and the generated machine. */
+ * private to grammars/http-server.c and the generated machine (not
+ * installed: users see struct http_exchange only as opaque). */
 #ifndef HTTP_CONN_DATA_H
 #define HTTP_CONN_DATA_H
 
@@ -8,9 +9,9 @@
 #include <stdint.h>
 
 #include <rotor/rotor.h>
+#include <rotor/http.h>
 
 #include "http-parser.h"
-#include "http-server.h"
 
 struct evbuffer;
 
