@@ -8,9 +8,9 @@
 #
 # Each grammar gets only its own tests' traces: echo.rsm and echo-raw.rsm
 # both have a machine type echo_conn, so one's records would be read as
-# the other's.  A test that sets ROTOR_TRACE itself (echo-raw.sh and
-# echo-fds.sh start their servers with ROTOR_TRACE=1, for the trace lines
-# on stderr that they check) writes no file: that is said, not an error.
+# the other's.  A test that sets ROTOR_TRACE itself (echo-fds.sh starts
+# its server with ROTOR_TRACE=1, for a trace line on stderr that it
+# checks) writes no file: that is said, not an error.
 # A failing test is reported; its trace counts all the same.
 #
 # Runs from `make coverage` (top_builddir, top_srcdir and MAKE set).
