@@ -60,6 +60,7 @@ for f in "$bindir/rotorgen" "$libdir/librotor.so" "$libdir/librotor.a" \
          "$libdir/librotor-http.so" "$libdir/librotor-http.a" \
          "$libdir/pkgconfig/rotor-http.pc" "$includedir/rotor/http.h" \
          "$mandir/man3/rotor-http.3" "$docdir/doc/http.md" \
+         "$bindir/rotor-replay" "$mandir/man1/rotor-replay.1" \
          "$docdir/examples/http-hello.c"; do
     [ -e "$I$f" ] || fail "not installed: $f"
 done

@@ -57,6 +57,28 @@ out=$("$REPLAY" "$WORK/cut")
 [ $? -eq 1 ] || fail "a trace missing an event did not diverge: $out"
 pass "a missing record diverges: $out"
 
+# The installed tool on the same machines, built as a shared object.
+TOOL="$top_builddir/runtime/test/rotor-replay"
+MODULE="$top_builddir/examples/.libs/echo-replay-module.so"
+out=$("$TOOL" "$MODULE" "$TRACE") || fail "rotor-replay diverged: $out"
+case $out in
+"replayed "*" events, no divergence") ;;
+*) fail "unexpected rotor-replay report: $out" ;;
+esac
+out=$("$TOOL" "$MODULE" "$WORK/tampered")
+[ $? -eq 1 ] || fail "rotor-replay: a tampered trace did not diverge: $out"
+case $out in
+"$WORK/tampered:$line: echo_conn: "*) ;;
+*) fail "unexpected rotor-replay divergence: $out" ;;
+esac
+"$TOOL" "$WORK/no-such.so" "$TRACE" 2>"$WORK/nomodule.err"
+[ $? -eq 2 ] || fail "rotor-replay with no module: not status 2"
+sed 's/\techo_conn\t/\tno_such\t/' "$TRACE" >"$WORK/other-type"
+"$TOOL" "$MODULE" "$WORK/other-type" 2>"$WORK/notype.err"
+[ $? -eq 2 ] && grep -q "has no no_such_machine" "$WORK/notype.err" ||
+    fail "rotor-replay, a type the module lacks: $(cat "$WORK/notype.err")"
+pass "rotor-replay MODULE TRACE: the same report, divergence and errors"
+
 # Not a trace: an error, not a divergence.
 echo "[echo_conn#1.1] reading --input--> reading" >"$WORK/lines"
 "$REPLAY" "$WORK/lines" >/dev/null 2>&1
