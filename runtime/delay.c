@@ -99,6 +99,10 @@ int rotor_send_after(rotor_scope *s, rotor_ref to, int event, void *data,
     if (!d)
         return rotor__fail(ROTOR_ENOMEM, "rotor_send_after: out of memory");
     event_assign(&d->timer, s->loop->base, -1, 0, due, d);
+    /* libevent counts a timer from the time it cached when this turn of
+     * the loop began; the work done since would make the send early. */
+    if (!s->loop->vclock)
+        event_base_update_cache_time(s->loop->base);
     if (rotor__timer_add(s->loop, &d->timer, tv) < 0) {
         rotor__free(d);
         return rotor__fail(ROTOR_EIO, "rotor_send_after: event_add failed");
