@@ -140,12 +140,16 @@ int rotor_test_run_path(struct rotor_test *t, rotor_ref ref,
     if (!t || !type || !path)
         return rt__fail(ROTOR_EINVAL, "rotor_test_run_path: argument NULL");
     /* "not reached: the search stopped at its bound" has a ": " inside
-     * its STEPS: catch it before splitting. */
+     * its STEPS: look for it in the whole line. */
     const char *p = steps_of(path);
-    if (strstr(path, "not reached: ") ||
-        (!strncmp(p, "unreachable", 11) && strchr("\n", p[11])))
+    const char *none = strstr(path, "not reached: ");
+    if (!none && !strncmp(p, "unreachable", 11) && strchr("\n", p[11]))
+        none = p;
+    if (!none && path[0] == '#')
+        none = path;
+    if (none)
         return rt__fail(ROTOR_EINVAL, "rotor_test_run_path: no path to run "
-                        "(%.*s)", (int)strcspn(p, "\n"), p);
+                        "(%.*s)", (int)strcspn(none, "\n"), none);
     while (*p) {
         size_t n = strcspn(p, " \t\n");
         if (n > 0) {

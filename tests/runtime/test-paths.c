@@ -208,6 +208,10 @@ START_TEST(refused_steps)
     ck_assert_int_eq(rotor_test_run_path(t, ref, &pr_vend_machine,
         "a.rsm:1:1: state x: not reached: the search stopped at its bound"),
                      ROTOR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(rotor_last_error(), "not reached"));
+    ck_assert_int_eq(rotor_test_run_path(t, ref, &pr_vend_machine,
+                                         "# machine pr_vend: 4 configurations"),
+                     ROTOR_EINVAL);
     ck_assert_int_eq(rotor_test_run_path(t, ref, &pr_vend_machine,
                                          "timeout(2h)"), ROTOR_EINVAL);
     ck_assert_int_eq(rotor_test_run_path(NULL, ref, &pr_vend_machine, ""),
