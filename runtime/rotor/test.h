@@ -151,6 +151,24 @@ const char *rotor_test_records(struct rotor_test *t);
 /* Forgets the records kept so far.  Returns 0, ROTOR_EINVAL. */
 int rotor_test_clear(struct rotor_test *t);
 
+/* Runs a path of `rotorgen --paths` (doc/testing.md, "Running generated
+ * paths") on machine ref of `type` (whose event_names name its events):
+ * path is a whole line of that output or only the steps after the
+ * line's last ": ".  Each step in order: a user event of type is sent
+ * (rotor_test_send(), data NULL); timeout(D) (500ms, 5s, 1m) advances
+ * the virtual clock by D; [G] and [!G] are guard assumptions the test
+ * must have made hold beforehand, and auto:... steps the machine makes
+ * itself: both are skipped, as is "(initial)".  Stops at the first step
+ * that fails.  Returns 0; ROTOR_EINVAL (an argument NULL, a comment
+ * line, a line saying unreachable or not reached, a duration it cannot
+ * read, or a built-in event that needs data from the test, such as
+ * input or eof: the message names the step and the call that gives it);
+ * ROTOR_ENOENT (no such event of type); or the codes of
+ * rotor_test_send() and rotor_test_advance(). */
+int rotor_test_run_path(struct rotor_test *t, rotor_ref ref,
+                        const struct rotor_machine_type *type,
+                        const char *path);
+
 /* What rotor_test_replay() found. */
 struct rotor_replay_result {
     size_t        events;       /* E records compared */
