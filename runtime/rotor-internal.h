@@ -395,7 +395,8 @@ void rotor__record_chart_from(const struct rotor_scope *m);
  * records on.  0 or a ROTOR_E* code. */
 int  rotor__record_open(struct rotor_loop *loop, const char *path);
 void rotor__record_close(struct rotor_loop *loop);
-/* One record, a line without its newline, to the file and the hook. */
+/* One record, a line without its newline (and not always NUL-terminated:
+ * hooks take n), to the file and the hook. */
 void rotor__record(const struct rotor_loop *loop, const char *line, size_t n);
 /* The label of a machine's state: its state's name, or for statecharts
  * its active leaves joined with ',' in document order. */

@@ -39,7 +39,11 @@ static int split(char *buf, char **f, int max)
 
 int rt__parse(const char *line, struct rt__record *r)
 {
-    size_t n = strcspn(line, "\n");
+    return rt__parse_n(line, strcspn(line, "\n"), r);
+}
+
+int rt__parse_n(const char *line, size_t n, struct rt__record *r)
+{
     char *f[8];
 
     if (n == 0 || line[0] == '#' || n >= sizeof r->buf)

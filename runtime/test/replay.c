@@ -83,8 +83,7 @@ static void on_replay_record(struct rotor_test *t, const char *rec, size_t len)
     struct rp *rp = t->replay;
     struct rt__record *r = malloc(sizeof *r);
 
-    (void)len;
-    if (!r || rt__parse(rec, r) < 0 || !type_named(rp, r->machine)) {
+    if (!r || rt__parse_n(rec, len, r) < 0 || !type_named(rp, r->machine)) {
         free(r);
         return;
     }

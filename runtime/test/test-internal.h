@@ -69,6 +69,9 @@ int  rt__fail(int code, const char *fmt, ...) RT__PRINTF(2, 3);
 /* Parses the record at line (up to its newline or NUL).  0, or -1 for a
  * comment or a line that is no record. */
 int  rt__parse(const char *line, struct rt__record *r);
+/* The same for the first n bytes of line, which need not end in '\0'
+ * (the record hook's lines do not). */
+int  rt__parse_n(const char *line, size_t n, struct rt__record *r);
 struct rt__peer *rt__peer(struct rotor_test *t, rotor_ref ref);
 
 #endif
