@@ -31,6 +31,8 @@ struct http_exchange {
     uint8_t head_only;      /* HEAD: no body in the answer */
     uint8_t chunked;        /* the answer's body is chunked */
     uint8_t close;          /* close after the answer */
+    uint8_t in_respond;     /* the handler's respond is running */
+    uint8_t deferred;       /* http_defer: the answer comes later */
     uint64_t body_total;    /* body bytes received */
     alignas(16) unsigned char scratch[HTTP_SCRATCH];
 };
@@ -42,6 +44,9 @@ struct http_conn {
     uint8_t partial;        /* the head (body) read so far is incomplete */
     uint8_t body_chunked;   /* the request body is chunked */
     uint8_t parser_used;    /* reset the parser before the next head */
+    uint8_t wake_queued;    /* answer_more is on its way to the machine */
+    uint8_t writer_waiting; /* http_answer_full() said so: writable due */
+    rotor_ref self;         /* for the events of deferred answers */
     uint32_t served;        /* request heads taken on this connection */
     uint32_t head_seen;     /* input bytes the parser has looked at */
     uint32_t head_len;      /* bytes of the head at the front of the

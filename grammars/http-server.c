@@ -200,7 +200,38 @@ static bool out_header(struct out *o, const struct http_header *h)
     return true;
 }
 
+static int keep_head(struct http_conn *c, const char *head, size_t n);
+
 enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
+
+/* Tells the connection machine: from an action (another machine's),
+ * queued behind it; from outside the machines (a libevent callback of
+ * the loop's thread, a test), at once. */
+static void tell_conn(struct http_exchange *x, int event)
+{
+    struct rotor_loop *loop = rotor_scope_loop(x->s);
+
+    if (rotor_loop_send(loop, x->conn->self, event, NULL) == ROTOR_EBUSY)
+        rotor_send(x->s, x->conn->self, event, NULL);
+}
+
+/* A deferred answer wrote output or ended from outside the connection's
+ * own dispatch: the machine sends it (answer_more, answer_done in
+ * http.rsm).  One answer_more at a time is enough: its dispatch sends
+ * everything written before it. */
+static void answer_wrote(struct http_exchange *x)
+{
+    struct http_conn *c = x->conn;
+
+    if (!x->deferred || x->in_respond)
+        return;
+    if (x->answer == HTTP_ANSWER_DONE) {
+        tell_conn(x, http_conn_ev_answer_done);
+    } else if (!c->wake_queued) {
+        c->wake_queued = 1;
+        tell_conn(x, http_conn_ev_answer_more);
+    }
+}
 
 /* Whether the handler may answer now; decides on the connection. */
 static int answer_check(struct http_exchange *x, int status)
@@ -290,6 +321,7 @@ int http_respond(struct http_exchange *x, int status,
         out_put(&o, body, len);
     out_flush(&o);
     x->answer = HTTP_ANSWER_DONE;
+    answer_wrote(x);
     return o.err ? -1 : 0;
 }
 
@@ -348,7 +380,9 @@ int http_respond_prepared(struct http_exchange *x,
     n = 1 + head_end(x, v + 1);
     v[n++] = (struct iovec){ p->post, x->head_only ? 2 : p->post_len };
     x->answer = HTTP_ANSWER_DONE;
-    return rotor_stream_writev(x->s, v, n);
+    int r = rotor_stream_writev(x->s, v, n);
+    answer_wrote(x);
+    return r;
 }
 
 int http_respond_start(struct http_exchange *x, int status,
@@ -372,6 +406,7 @@ int http_respond_start(struct http_exchange *x, int status,
     out_flush(&o);
     x->chunked = chunked;
     x->answer = HTTP_ANSWER_STARTED;
+    answer_wrote(x);
     return o.err ? -1 : 0;
 }
 
@@ -392,17 +427,47 @@ int http_respond_chunk(struct http_exchange *x, const void *data, size_t len)
     if (x->chunked)
         OUT_LIT(&o, "\r\n");
     out_flush(&o);
+    answer_wrote(x);
     return o.err ? -1 : 0;
 }
 
 int http_respond_end(struct http_exchange *x)
 {
+    int r = 0;
+
     if (x->answer != HTTP_ANSWER_STARTED)
         return -1;
     x->answer = HTTP_ANSWER_DONE;
     if (x->chunked && !x->head_only)
-        return rotor_stream_write(x->s, "0\r\n\r\n", 5);
+        r = rotor_stream_write(x->s, "0\r\n\r\n", 5);
+    answer_wrote(x);
+    return r;
+}
+
+int http_defer(struct http_exchange *x)
+{
+    struct http_conn *c = x->conn;
+
+    if (!x->in_respond || x->deferred || x->answer != HTTP_ANSWER_NONE)
+        return -1;
+    /* The head must outlive this dispatch: the input moves on. */
+    if (c->head_len) {
+        if (keep_head(c, x->head, c->head_len) < 0)
+            return -1;
+        rotor_stream_consume(x->s, c->head_len);
+        c->head_len = 0;
+    }
+    x->deferred = 1;
     return 0;
+}
+
+bool http_answer_full(struct http_exchange *x)
+{
+    bool full = rotor_stream_output_length(x->s) > HTTP_ANSWER_HIGH;
+
+    if (full)
+        x->conn->writer_waiting = 1;
+    return full;
 }
 
 void http_close_after(struct http_exchange *x)
@@ -421,6 +486,7 @@ static void answer_status(struct http_conn *c, rotor_scope *s, int status)
     x->conn = c;
     x->s = s;
     x->answer = HTTP_ANSWER_NONE;
+    x->deferred = 0;
     x->head_only = 0;
     x->close = 1;
     http_respond(x, status, &text, 1, msg, (size_t)n);
@@ -596,12 +662,25 @@ void http_conn_start(struct http_conn *c, rotor_scope *s,
     lim.body_max = UINT64_MAX;      /* each handler has its own */
     http_parser_init(&c->parser, &lim);
     c->x.conn = c;
+    c->self = rotor_scope_self(s);
+}
+
+/* A deferred answer that will not end: its handler is told, once, and
+ * must forget the exchange. */
+static void abandon(struct http_exchange *x)
+{
+    if (!x->deferred || x->answer == HTTP_ANSWER_DONE)
+        return;
+    x->deferred = 0;
+    if (x->handler->aborted)
+        x->handler->aborted(x);
 }
 
 void http_conn_end(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
 {
     (void)s;
     (void)ev;
+    abandon(&c->x);
     if (c->body)
         evbuffer_free(c->body);
     free(c->head_copy);
@@ -672,6 +751,7 @@ void http_head_read(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
     x->head_only = p->req.method_id == HTTP_HEAD;
     x->chunked = 0;
     x->close = 0;
+    x->deferred = 0;
     x->body_total = 0;
     memset(x->scratch, 0, sizeof x->scratch);
     x->handler = c->srv->route(x, c->srv->app);
@@ -733,9 +813,13 @@ void http_serve(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
 
     (void)ev;
     x->s = s;
+    x->in_respond = 1;
     if (x->handler->respond)
         x->handler->respond(x);
-    if (x->answer == HTTP_ANSWER_STARTED)
+    x->in_respond = 0;
+    if (x->deferred)
+        ;                       /* the answer comes later, as it is */
+    else if (x->answer == HTTP_ANSWER_STARTED)
         http_respond_end(x);
     else if (x->answer == HTTP_ANSWER_NONE)
         http_respond(x, 500, NULL, 0, "Internal Server Error\n", 22);
@@ -968,4 +1052,67 @@ void http_discard(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
     (void)c;
     (void)ev;
     rotor_stream_consume(s, rotor_stream_input_length(s));
+}
+
+/* ---- http_conn: deferred answers --------------------------------------- */
+
+bool http_answer_pending(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x.deferred && c->x.answer != HTTP_ANSWER_DONE;
+}
+
+bool http_answer_started(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x.answer == HTTP_ANSWER_STARTED;
+}
+
+/* answer_more or answer_done: what was written leaves after this
+ * dispatch (the stream sends after actions). */
+void http_answer_sent(struct http_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->wake_queued = 0;
+}
+
+/* HTTP_DEFER_TIMEOUT and no answer begun: 504; begun: the connection
+ * closes after what was sent, which the client sees as cut short. */
+void http_answer_late(struct http_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    struct http_exchange *x = &c->x;
+
+    (void)ev;
+    abandon(x);
+    if (x->answer == HTTP_ANSWER_NONE)
+        answer_status(c, s, 504);
+    x->close = 1;
+}
+
+void http_answer_writable(struct http_conn *c, rotor_scope *s,
+                          const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->writer_waiting = 0;
+    if (c->x.handler->writable)
+        c->x.handler->writable(&c->x);
+}
+
+/* The handler holds back for the client (http_answer_full), and for a
+ * whole HTTP_SEND_TIMEOUT the client has not taken it down to the low
+ * mark. */
+bool http_answer_stalled(struct http_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->writer_waiting;
 }

@@ -270,7 +270,8 @@ static bool parse_drain(struct parser *p, struct state *st)
     a->loc = advance(p)->loc;
     if (!parse_number(p, "a byte count", &a->number))
         return false;
-    if (is(p, TOK_NUMBER) && !parse_number(p, "a byte count", &a->number2))
+    if ((is(p, TOK_NUMBER) || is(p, TOK_IDENT)) &&
+        !parse_number(p, "a byte count", &a->number2))
         return false;
     return need_semi(p);
 }

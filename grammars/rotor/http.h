@@ -18,13 +18,15 @@
  * (Content-Length), http_respond_prepared() (an answer formatted once)
  * or http_respond_start/_chunk/_end (chunked; to an HTTP/1.0 client the
  * body is sent as is and the connection closed).  The answer is complete
- * when `respond` returns: a handler that answered nothing gets a 500
- * sent for it.
+ * when `respond` returns (a handler that answered nothing gets a 500
+ * sent for it), unless the handler deferred it with http_defer(): then
+ * it comes later, from another machine on the same loop.
  *
  * Everything is called on the connection's loop thread.  An exchange and
  * what its accessors return are valid only during the call they are given
- * to.  The routing function may run on several threads at once (one loop
- * per thread): what it shares must be thread-safe.
+ * to, or for a deferred answer (http_defer) until it ends.  The routing
+ * function may run on several threads at once (one loop per thread):
+ * what it shares must be thread-safe.
  *
  * Link with librotor-http and librotor (pkg-config rotor-http); the
  * guide is doc/http.md, or rotor-http(3).  Failures of the calls that
@@ -34,6 +36,7 @@
 #ifndef ROTOR_HTTP_H
 #define ROTOR_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,8 +71,16 @@ struct http_handler {
     uint64_t body_max;      /* body bytes accepted; more: 413 and a close */
     /* HTTP_WANT_STREAM: the next piece of the body (chunked: decoded). */
     void (*chunk)(struct http_exchange *x, const char *data, size_t len);
-    /* The request is complete: answer it. */
+    /* The request is complete: answer it, or defer the answer
+     * (http_defer). */
     void (*respond)(struct http_exchange *x);
+    /* Deferred answers only (may be NULL).  `writable`: the client has
+     * taken the output that http_answer_full() said was too much down
+     * to the low mark: produce more.  `aborted`: the answer will not
+     * end (the connection ended, or HTTP_DEFER_TIMEOUT passed before it
+     * began): forget the exchange, it is gone when this returns. */
+    void (*writable)(struct http_exchange *x);
+    void (*aborted)(struct http_exchange *x);
 };
 
 /* Picks the handler for a request head; NULL answers 404. */
@@ -185,6 +196,25 @@ int http_respond_end(struct http_exchange *x);
 /* Closes the connection after this answer (sends Connection: close).
  * Cannot fail. */
 void http_close_after(struct http_exchange *x);
+
+/* ---- deferred answers ------------------------------------------------ */
+
+/* In `respond`: the answer comes later, from an action of another
+ * machine on this loop (an upstream connection, a future's resolution)
+ * or a callback the runtime runs there: the exchange and its accessors
+ * stay valid until the answer ends or the handler's `aborted` runs.  The
+ * connection reads nothing more meanwhile (pipelined requests wait).  The
+ * answer calls above work as usual; an answer that has not begun within
+ * 60 s (HTTP_DEFER_TIMEOUT) gets a 504.  Returns 0, or -1 outside
+ * `respond`, when already answered or deferred, or out of memory (the
+ * head is kept). */
+int http_defer(struct http_exchange *x);
+
+/* For a deferred answer sent in pieces: whether the client has more than
+ * 64 KiB (HTTP_ANSWER_HIGH) of it still to take.  If so, stop producing
+ * until the handler's `writable` runs (at 16 KiB); a client that takes
+ * nothing for 60 s (HTTP_SEND_TIMEOUT) meanwhile is dropped. */
+bool http_answer_full(struct http_exchange *x);
 
 #ifdef __cplusplus
 }

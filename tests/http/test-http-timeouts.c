@@ -21,9 +21,10 @@
 #include <rotor/http.h>
 #include <rotor/test.h>
 
+#include "http-machines.h"
+
 /* http_conn_machine and the deadline constants.  librotor-http does not
  * export the machine types, so this test links its static archive. */
-#include "http-machines.h"
 
 /* The times below are written out in milliseconds on purpose: if http.rsm
  * changes a default, this says so here rather than in a puzzling case. */
@@ -59,6 +60,8 @@ static const struct http_handler *route(struct http_exchange *x, void *app)
 static struct http_server srv;
 static struct rotor_test *t;
 
+#include "conn-test.h"
+
 static void setup(void)
 {
     struct rotor_config cfg;
@@ -81,55 +84,6 @@ static void teardown(void)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-#define EXPECT_STATE(ref, s) \
-    ck_assert_msg(rotor_test_expect_state(t, (ref), (s)), "at %llu ms: %s", \
-                  (unsigned long long)rotor_test_now(t), rotor_last_error())
-
-/* A new connection at the current virtual time, as accepted. */
-static rotor_ref connect_client(void)
-{
-    rotor_ref r = rotor_test_stream(t, &http_conn_machine, NULL);
-
-    ck_assert_msg(rotor_ref_valid(r), "%s", rotor_last_error());
-    return r;
-}
-
-/* Moves the virtual clock to ms since the test began: the cases read as
- * a timeline of absolute times. */
-static void advance_to(uint64_t ms)
-{
-    uint64_t now = rotor_test_now(t);
-
-    ck_assert_uint_le(now, ms);
-    ck_assert_int_ge(rotor_test_advance(t, ms - now), 0);
-    ck_assert_uint_eq(rotor_test_now(t), ms);
-}
-
-static void client_sends(rotor_ref r, const char *s)
-{
-    ck_assert_int_eq(rotor_test_input(t, r, s, strlen(s)), 0);
-}
-
-/* What the client got so far, taken: the next call sees only newer bytes. */
-static char *client_gets(rotor_ref r)
-{
-    const char *out = rotor_test_output(t, r, NULL);
-
-    ck_assert_ptr_nonnull(out);
-    char *copy = strdup(out);
-    ck_assert_ptr_nonnull(copy);
-    ck_assert_int_eq(rotor_test_take_output(t, r), 0);
-    return copy;
-}
-
-static void expect_nothing_sent(rotor_ref r)
-{
-    char *got = client_gets(r);
-
-    ck_assert_str_eq(got, "");
-    free(got);
-}
 
 /* The client got exactly one answer with this status line. */
 static void expect_answer(rotor_ref r, const char *status_line)

@@ -2,7 +2,7 @@
 #include "constants.h"
 
 /* ---- machine m ---- */
-#line 6 "constants.rsm"
+#line 8 "constants.rsm"
 
 static const struct rotor_timeout_info m__timeouts_reading[] = {
     { "quick", 250u },
@@ -15,6 +15,13 @@ static const struct rotor_state_info m__states[] = {
         .expect = ROTOR_EXPECT_LINE, .expect_size = 16384u,
         .delim = NULL, .delim_len = 0u,
         .timeouts = m__timeouts_reading, .ntimeouts = 1u,
+    },
+    [m_st_sending] = {
+        .name = "sending", .parent = -1, .depth = 0u, .timeout_ms = 0u,
+        .watch = 0u,
+        .expect = ROTOR_EXPECT_SLEEP, .expect_size = 0u,
+        .delim = NULL, .delim_len = 0u,
+        .drain_high = 65536u, .drain_low = 16384u,
     },
 };
 
@@ -39,7 +46,13 @@ static int m__dispatch(void *self, rotor_scope *s, int state, int event,
     case m_st_reading:
         switch (event) {
         case ROTOR_EV_INPUT:
-#line 12 "constants.rsm"
+#line 14 "constants.rsm"
+            if (backlog(self, s, ev)) {
+#line 14 "constants.rsm"
+                got(self, s, ev);
+                return m_st_sending;
+            }
+#line 15 "constants.rsm"
             got(self, s, ev);
             return ROTOR_INTERNAL;
         case ROTOR_EV_LIMIT:
@@ -48,6 +61,14 @@ static int m__dispatch(void *self, rotor_scope *s, int state, int event,
             return ROTOR_DONE;
         case ROTOR_EV_TIMEOUT:
             return ROTOR_DONE;
+        default:
+            break;
+        }
+        break;
+    case m_st_sending:
+        switch (event) {
+        case ROTOR_EV_DRAINED:
+            return m_st_reading;
         default:
             break;
         }
@@ -65,7 +86,7 @@ const struct rotor_machine_type m_machine = {
     .data_size = 0,
     .data_align = 1,
     .initial = m_st_reading,
-    .nstates = 1,
+    .nstates = 2,
     .states = m__states,
     .nevents = 0,
     .event_names = NULL,

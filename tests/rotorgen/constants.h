@@ -10,15 +10,19 @@ extern "C" {
 #define MAX_LINE 16384
 #define IDLE 10000 /* ms */
 #define QUICK 250 /* ms */
+#define HIGH 65536
+#define LOW 16384
 
 /* ---- machine m ---- */
 
 enum m_state {
     m_st_reading = 0,
+    m_st_sending = 1,
 };
 
 extern const struct rotor_machine_type m_machine;
 
+bool backlog(void *self, rotor_scope *s, const rotor_event *ev);
 void got(void *self, rotor_scope *s, const rotor_event *ev);
 
 #ifdef __cplusplus

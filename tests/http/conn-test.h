@@ -1,0 +1,73 @@
+/*
+ * conn-test.h: what the Check suites that drive one http_conn on
+ * librotor-test's virtual clock share (test-http-timeouts.c,
+ * test-http-defer.c).  The including file defines
+ *
+ *     static struct rotor_test *t;
+ *
+ * before including this; the helpers use it.  Cases read as a timeline
+ * of absolute virtual times (advance_to) and of what the client sends
+ * and gets.
+ */
+#ifndef HTTP_CONN_TEST_H
+#define HTTP_CONN_TEST_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rotor/test.h>
+
+#include "http-machines.h"
+
+#define EXPECT_STATE(ref, s) \
+    ck_assert_msg(rotor_test_expect_state(t, (ref), (s)), "at %llu ms: %s", \
+                  (unsigned long long)rotor_test_now(t), rotor_last_error())
+
+/* A new connection at the current virtual time, as accepted. */
+static inline rotor_ref connect_client(void)
+{
+    rotor_ref r = rotor_test_stream(t, &http_conn_machine, NULL);
+
+    ck_assert_msg(rotor_ref_valid(r), "%s", rotor_last_error());
+    return r;
+}
+
+/* Moves the virtual clock to ms since the test began. */
+static inline void advance_to(uint64_t ms)
+{
+    uint64_t now = rotor_test_now(t);
+
+    ck_assert_uint_le(now, ms);
+    ck_assert_int_ge(rotor_test_advance(t, ms - now), 0);
+    ck_assert_uint_eq(rotor_test_now(t), ms);
+}
+
+static inline void client_sends(rotor_ref r, const char *s)
+{
+    ck_assert_int_eq(rotor_test_input(t, r, s, strlen(s)), 0);
+}
+
+/* What the client got so far, taken: the next call sees only newer
+ * bytes.  The caller frees it. */
+static inline char *client_gets(rotor_ref r)
+{
+    const char *out = rotor_test_output(t, r, NULL);
+
+    ck_assert_ptr_nonnull(out);
+    char *copy = strdup(out);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_int_eq(rotor_test_take_output(t, r), 0);
+    return copy;
+}
+
+static inline void expect_nothing_sent(rotor_ref r)
+{
+    char *got = client_gets(r);
+
+    ck_assert_str_eq(got, "");
+    free(got);
+}
+
+#endif
