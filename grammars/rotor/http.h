@@ -190,4 +190,7 @@ void http_close_after(struct http_exchange *x);
 }
 #endif
 
+/* The client: http_client_new(), http_client_request(), ... */
+#include "http-client.h"
+
 #endif /* ROTOR_HTTP_H */
