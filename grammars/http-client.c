@@ -36,6 +36,7 @@ struct http_client {
     struct rotor_machine_type own_type; /* durations other than the .rsm's */
     struct rotor_state_info *own_states;
     struct rotor_timeout_info *own_timeouts;
+    unsigned long opened;               /* connections spawned */
 };
 
 /* ---- exchanges --------------------------------------------------------- */
@@ -112,7 +113,10 @@ static int dispatch(struct http_client *cl, struct hc_exchange *x)
         c->x = NULL;            /* it cannot be woken: a new one then */
     }
     rotor_ref r = rotor_spawn(cl->loop, cl->type, x);
-    return rotor_ref_valid(r) ? 0 : rotor_last_code();
+    if (!rotor_ref_valid(r))
+        return rotor_last_code();
+    cl->opened++;
+    return 0;
 }
 
 static void conn_link(struct http_client *cl, struct http_client_conn *c)
@@ -583,6 +587,11 @@ struct http_client *http_client_new(struct rotor_loop *loop,
     return cl;
 }
 
+unsigned long http_client_connections(const struct http_client *c)
+{
+    return c ? c->opened : 0;
+}
+
 void http_client_free(struct http_client *cl)
 {
     if (!cl)
@@ -704,6 +713,11 @@ void hc_head_read(struct http_client_conn *c, rotor_scope *s,
     (void)ev;
     for (;;) {
         size_t n = head_extent(c, s);
+        if (n == 0) {           /* all of it was interim responses */
+            c->head_seen = 0;
+            c->partial = true;
+            return;
+        }
         const char *buf = rotor_stream_peek(s, n);
         int r = buf ? http_response_parse(&c->parser, buf, n) : ROTOR_ENOMEM;
 

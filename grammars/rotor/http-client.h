@@ -122,6 +122,10 @@ int http_client_request(struct http_client *c,
                         const struct http_client_request *req,
                         http_response_fn *on_response, void *arg);
 
+/* Connections the client has opened so far (a measure of keep-alive:
+ * N requests on one pooled connection count 1). */
+unsigned long http_client_connections(const struct http_client *c);
+
 /* ---- the response --------------------------------------------------- */
 
 /* The status code (100-599 for a response; 0: no head came). */
