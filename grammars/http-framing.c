@@ -127,19 +127,24 @@ static int list_next(struct list *l, const char **tok, size_t *n, int *params)
 	return 1;
 }
 
+/* What the fields say about framing, for requests and responses alike;
+ * why: the error of the field that made a helper return -1. */
+struct framing {
+	int cl_seen, te_seen, te_chunked_last, te_chunked, te_other;
+	int close, keep_alive, hosts, expect_continue;
+	uint64_t cl;
+	const char *why;
+};
+
+#define FAIL(fr, text) ((fr)->why = (text), -1)
+
 static void list_init(struct list *l, const char *buf, const struct http_field *f)
 {
 	l->s = buf + f->value.off;
 	l->e = l->s + f->value.len;
 }
 
-struct framing {
-	int cl_seen, te_seen, te_chunked_last, te_chunked, te_other;
-	int close, keep_alive, hosts, expect_continue;
-	uint64_t cl;
-};
-
-static int content_length(struct http_parser *p, struct framing *fr,
+static int content_length(struct framing *fr,
 	const char *buf, const struct http_field *f)
 {
 	struct list l;
@@ -152,28 +157,28 @@ static int content_length(struct http_parser *p, struct framing *fr,
 		uint64_t v = 0;
 
 		if (params)
-			return ERR(p, 400, "invalid Content-Length");
+			return FAIL(fr, "invalid Content-Length");
 		for (i = 0; i < n; i++) {
 			unsigned d = (unsigned char)t[i] - '0';
 
 			if (d > 9)
-				return ERR(p, 400, "invalid Content-Length");
+				return FAIL(fr, "invalid Content-Length");
 			if (v > (UINT64_MAX - d) / 10)
-				return ERR(p, 400, "Content-Length overflow");
+				return FAIL(fr, "Content-Length overflow");
 			v = v * 10 + d;
 		}
 		if (fr->cl_seen && v != fr->cl)
-			return ERR(p, 400, "differing Content-Length values");
+			return FAIL(fr, "differing Content-Length values");
 		fr->cl_seen = 1;
 		fr->cl = v;
 		any = 1;
 	}
 	if (r < 0 || !any)
-		return ERR(p, 400, "invalid Content-Length");
+		return FAIL(fr, "invalid Content-Length");
 	return 0;
 }
 
-static int transfer_encoding(struct http_parser *p, struct framing *fr,
+static int transfer_encoding(struct framing *fr,
 	const char *buf, const struct http_field *f)
 {
 	struct list l;
@@ -188,18 +193,18 @@ static int transfer_encoding(struct http_parser *p, struct framing *fr,
 		fr->te_chunked_last = TOKEN_IS(t, n, "chunked");
 		if (fr->te_chunked_last) {
 			if (params)
-				return ERR(p, 400, "parameters on chunked");
+				return FAIL(fr, "parameters on chunked");
 			fr->te_chunked++;
 		} else {
 			fr->te_other = 1;
 		}
 	}
 	if (r < 0 || !any)
-		return ERR(p, 400, "invalid Transfer-Encoding");
+		return FAIL(fr, "invalid Transfer-Encoding");
 	return 0;
 }
 
-static int connection(struct http_parser *p, struct framing *fr,
+static int connection(struct framing *fr,
 	const char *buf, const struct http_field *f)
 {
 	struct list l;
@@ -210,14 +215,14 @@ static int connection(struct http_parser *p, struct framing *fr,
 	list_init(&l, buf, f);
 	while ((r = list_next(&l, &t, &n, &params)) > 0) {
 		if (params)
-			return ERR(p, 400, "invalid Connection");
+			return FAIL(fr, "invalid Connection");
 		if (TOKEN_IS(t, n, "close"))
 			fr->close = 1;
 		else if (TOKEN_IS(t, n, "keep-alive"))
 			fr->keep_alive = 1;
 	}
 	if (r < 0)
-		return ERR(p, 400, "invalid Connection");
+		return FAIL(fr, "invalid Connection");
 	return 0;
 }
 
@@ -265,16 +270,19 @@ static int one_field(struct http_parser *p, struct framing *fr,
 			fr->expect_continue = 1;
 		break;
 	case 10:
-		if (TOKEN_IS(name, 10, "connection"))
-			return connection(p, fr, buf, f);
+		if (TOKEN_IS(name, 10, "connection") &&
+		    connection(fr, buf, f) < 0)
+			return ERR(p, 400, fr->why);
 		break;
 	case 14:
-		if (TOKEN_IS(name, 14, "content-length"))
-			return content_length(p, fr, buf, f);
+		if (TOKEN_IS(name, 14, "content-length") &&
+		    content_length(fr, buf, f) < 0)
+			return ERR(p, 400, fr->why);
 		break;
 	case 17:
-		if (TOKEN_IS(name, 17, "transfer-encoding"))
-			return transfer_encoding(p, fr, buf, f);
+		if (TOKEN_IS(name, 17, "transfer-encoding") &&
+		    transfer_encoding(fr, buf, f) < 0)
+			return ERR(p, 400, fr->why);
 		break;
 	}
 	return 0;
@@ -313,5 +321,92 @@ int http__request_framing(struct http_parser *p, const char *buf)
 	}
 	r->keep_alive = (uint8_t)(!fr.close && (r->minor == 1 || fr.keep_alive));
 	r->expect_continue = (uint8_t)(fr.expect_continue && r->minor == 1);
+	return 0;
+}
+
+/* ---- responses (RFC 9112 6.3) ---- */
+
+#define RERR(P, code, text) ((P)->error = (code), (P)->reason = (text), (code))
+
+/* The fields that frame a response; a -1 of a helper is fr->why. */
+static int response_field(struct framing *fr, const char *buf,
+	const struct http_field *f)
+{
+	const char *name = buf + f->name.off;
+
+	switch (f->name.len) {
+	case 10:
+		return TOKEN_IS(name, 10, "connection") ?
+			connection(fr, buf, f) : 0;
+	case 14:
+		return TOKEN_IS(name, 14, "content-length") ?
+			content_length(fr, buf, f) : 0;
+	case 17:
+		return TOKEN_IS(name, 17, "transfer-encoding") ?
+			transfer_encoding(fr, buf, f) : 0;
+	}
+	return 0;
+}
+
+/* Strict where RFC 9112 is lenient, since a lenient client is what
+ * response smuggling needs: Transfer-Encoding with Content-Length, or in
+ * HTTP/1.0, or with a coding other than one final chunked (which the RFC
+ * would read as close-delimited), is an error. */
+static int response_transfer_coding(struct http_response_parser *P,
+	const struct framing *fr)
+{
+	if (fr->cl_seen)
+		return RERR(P, HTTP_CLIENT_EPROTO,
+			"both Content-Length and Transfer-Encoding");
+	if (P->res.minor == 0)
+		return RERR(P, HTTP_CLIENT_EPROTO, "Transfer-Encoding in HTTP/1.0");
+	if (!fr->te_chunked_last)
+		return RERR(P, HTTP_CLIENT_EPROTO,
+			"chunked is not the final transfer coding");
+	if (fr->te_chunked > 1)
+		return RERR(P, HTTP_CLIENT_EPROTO, "chunked applied more than once");
+	if (fr->te_other)
+		return RERR(P, HTTP_CLIENT_EPROTO, "transfer coding not supported");
+	return 0;
+}
+
+/* 1xx, 204, 304 and answers to HEAD have no body (RFC 9112 6.3, 1-2). */
+static int no_body(const struct http_response_parser *P)
+{
+	unsigned st = P->res.status;
+
+	return P->head_request || st < 200 || st == 204 || st == 304;
+}
+
+int http__response_framing(struct http_response_parser *P, const char *buf)
+{
+	struct http_response_head *r = &P->res;
+	struct framing fr;
+	unsigned i;
+
+	memset(&fr, 0, sizeof fr);
+	if (r->status == 101)	/* we never ask for an upgrade */
+		return RERR(P, HTTP_CLIENT_EPROTO,
+			"101 Switching Protocols without an upgrade");
+	for (i = 0; i < r->nfields; i++)
+		if (response_field(&fr, buf, &r->fields[i]) < 0)
+			return RERR(P, HTTP_CLIENT_EPROTO, fr.why);
+	if (fr.te_seen && response_transfer_coding(P, &fr) < 0)
+		return P->error;
+	if (no_body(P))
+		r->body = HTTP_BODY_NONE;
+	else if (fr.te_seen)
+		r->body = HTTP_BODY_CHUNKED;
+	else if (fr.cl_seen) {
+		if (fr.cl > P->lim.body_max)
+			return RERR(P, HTTP_CLIENT_ETOOBIG,
+				"Content-Length over the body limit");
+		r->body = HTTP_BODY_LENGTH;
+		r->content_length = fr.cl;
+	} else {
+		r->body = HTTP_BODY_CLOSE;
+	}
+	r->keep_alive = (uint8_t)(!fr.close && r->body != HTTP_BODY_CLOSE &&
+		(r->minor == 1 || fr.keep_alive));
 	return 0;
 }

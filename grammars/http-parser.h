@@ -67,7 +67,8 @@ enum http_target_form {
 enum http_body {
 	HTTP_BODY_NONE,		/* no Content-Length, no Transfer-Encoding */
 	HTTP_BODY_LENGTH,	/* content_length bytes (maybe 0) */
-	HTTP_BODY_CHUNKED	/* decode with struct http_chunked */
+	HTTP_BODY_CHUNKED,	/* decode with struct http_chunked */
+	HTTP_BODY_CLOSE		/* responses only: up to the end of the connection */
 };
 
 struct http_request {
@@ -153,5 +154,70 @@ static inline int http_chunked_done(const struct http_chunked *c)
 /* Derives framing from a complete head; called by http_request_parse.
  * Returns 0 or -status. */
 int http__request_framing(struct http_parser *p, const char *buf);
+
+/* ---- responses (the client, grammars/http-client.c) ----
+ *
+ * The same strictness as requests: CRLF line ends only, no obs-fold, no
+ * control bytes, a status line "HTTP/1.x NNN reason" with a status code
+ * of 100 to 599 (the reason may be empty, and its space with it).  The
+ * errors are the client's codes of <rotor/http-client.h>, negative:
+ * HTTP_CLIENT_EPROTO for a response that breaks the grammar or whose
+ * framing is ambiguous (both Content-Length and Transfer-Encoding, a
+ * transfer coding other than a final chunked, a bad or overflowing
+ * Content-Length), HTTP_CLIENT_ETOOBIG for a status line, head, field
+ * count or Content-Length over the limits; reason says which. */
+
+struct http_response_head {
+	uint16_t status;	/* 100 to 599 */
+	uint8_t minor;		/* HTTP/1.<minor>: 0 or 1 (1.2 and up read as 1) */
+	uint8_t body;		/* enum http_body */
+	uint8_t keep_alive;	/* 1: the connection may carry another request */
+	uint16_t nfields;
+	struct http_span reason;	/* the reason phrase, maybe empty */
+	uint64_t content_length;	/* with HTTP_BODY_LENGTH */
+	struct http_field fields[HTTP_FIELDS_MAX];
+};
+
+struct http_response_parser {
+	struct http_limits lim;	/* line_max, head_max, fields_max, body_max */
+	int cs;			/* Ragel state */
+	uint32_t off;		/* bytes of the buffer already scanned */
+	uint8_t in_head;	/* past the status line */
+	uint8_t head_request;	/* the request was HEAD: no body follows */
+	int error;		/* HTTP_CLIENT_E* (negative), 0 if none */
+	const char *reason;	/* what the error is, or NULL */
+	struct http_response_head res;
+};
+
+/* Sets up a parser (lim NULL: http_limits_default; capped as for
+ * http_parser_init()). */
+void http_response_parser_init(struct http_response_parser *p,
+	const struct http_limits *lim);
+
+/* Forgets the response, keeps the limits; head_request says whether the
+ * response answers a HEAD request (it then has no body, whatever its
+ * fields say). */
+void http_response_parser_reset(struct http_response_parser *p,
+	int head_request);
+
+/* Parses a response head in buf[0, len), resuming like
+ * http_request_parse().  Returns the head's length (> 0) once complete,
+ * framing checked (p->res.body etc.); 0 if more bytes are needed; or a
+ * negative HTTP_CLIENT_E* code with p->error and p->reason set.  An
+ * interim response (1xx) is complete too, with body HTTP_BODY_NONE: the
+ * caller drops it and parses what follows with the parser reset.  Never
+ * scans beyond limits.head_max bytes. */
+int http_response_parse(struct http_response_parser *p, const char *buf,
+	size_t len);
+
+/* The first field called name (lower case) of a parsed response head in
+ * buf, or NULL. */
+const struct http_field *http_response_field(
+	const struct http_response_parser *p, const char *buf,
+	const char *name);
+
+/* Derives framing from a complete response head; called by
+ * http_response_parse.  Returns 0 or a negative HTTP_CLIENT_E* code. */
+int http__response_framing(struct http_response_parser *p, const char *buf);
 
 #endif

@@ -28,52 +28,16 @@
 	field_value = fvchar (fvchar | SPHT)*;
 }%%
 
-const struct http_limits http_limits_default = {
-	.line_max = 8192,
-	.head_max = 16384,
-	.fields_max = 100,
-	.chunk_line_max = 4096,
-	.trailer_max = 8192,
-	.trailers_max = 32,
-	.body_max = 1024 * 1024,
-};
-
-/* ---- request head ---- */
-
-static int is_lit(const unsigned char *m, const char *lit, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 1; i < n; i++)	/* m[0] matched already */
-		if (m[i] != (unsigned char)lit[i])
-			return 0;
-	return 1;
-}
-
+/* Header fields, the same for requests and responses: R is the message
+ * (fields, nfields), F a field, b the buffer, P the parser (lim);
+ * FIELDS_FULL() records the error of one field too many. */
 %%{
-	machine http_request;
+	machine http_fields;
 	include http_common;
-	variable cs P->cs;
 
-	action method_start { R->method.off = (uint32_t)(p - b); }
-	action method_end {
-		R->method.len = (uint32_t)(p - b) - R->method.off;
-		R->method_id = method_id(b + R->method.off, R->method.len);
-	}
-	action target_start { R->target.off = (uint32_t)(p - b); }
-	action target_end {
-		R->target.len = (uint32_t)(p - b) - R->target.off;
-	}
-	action line_end {
-		if (!request_line_end(P, b, p)) {
-			fbreak;
-		}
-		P->in_head = 1;
-		pe = b + (len < P->lim.head_max ? len : P->lim.head_max);
-	}
 	action name_start {
 		if (R->nfields >= P->lim.fields_max) {
-			ERR(P, 431, "too many header fields");
+			FIELDS_FULL();
 			fbreak;
 		}
 		F = &R->fields[R->nfields];
@@ -98,6 +62,53 @@ static int is_lit(const unsigned char *m, const char *lit, uint32_t n)
 			F->value.len = (uint32_t)(e - b) - F->value.off;
 		}
 	}
+	field_line = token >name_start ":" @name_end OWS
+		(field_value >value_start)? "\r" @field_end "\n";
+}%%
+
+const struct http_limits http_limits_default = {
+	.line_max = 8192,
+	.head_max = 16384,
+	.fields_max = 100,
+	.chunk_line_max = 4096,
+	.trailer_max = 8192,
+	.trailers_max = 32,
+	.body_max = 1024 * 1024,
+};
+
+/* ---- request head ---- */
+
+static int is_lit(const unsigned char *m, const char *lit, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 1; i < n; i++)	/* m[0] matched already */
+		if (m[i] != (unsigned char)lit[i])
+			return 0;
+	return 1;
+}
+
+%%{
+	machine http_request;
+	include http_fields;
+	variable cs P->cs;
+
+	action method_start { R->method.off = (uint32_t)(p - b); }
+	action method_end {
+		R->method.len = (uint32_t)(p - b) - R->method.off;
+		R->method_id = method_id(b + R->method.off, R->method.len);
+	}
+	action target_start { R->target.off = (uint32_t)(p - b); }
+	action target_end {
+		R->target.len = (uint32_t)(p - b) - R->target.off;
+	}
+	action line_end {
+		if (!request_line_end(P, b, p)) {
+			fbreak;
+		}
+		P->in_head = 1;
+		pe = b + (len < P->lim.head_max ? len : P->lim.head_max);
+	}
 	action head_end {
 		P->off = (uint32_t)(p + 1 - b);
 		if (http__request_framing(P, (const char *)b) == 0)
@@ -109,8 +120,6 @@ static int is_lit(const unsigned char *m, const char *lit, uint32_t n)
 	target = (vchar - "#")+ >target_start %target_end;
 	version = "HTTP/" digit "." digit;
 	request_line = method " " target " " version "\r\n" @line_end;
-	field_line = token >name_start ":" @name_end OWS
-		(field_value >value_start)? "\r" @field_end "\n";
 
 	main := "\r\n"* request_line field_line* "\r\n" @head_end;
 
@@ -248,13 +257,40 @@ static int request_line_end(struct http_parser *P, const unsigned char *b,
 	return 1;
 }
 
+/* Why the machine refused the byte at p, past the first line (F: the
+ * field being read). */
+static const char *field_error(const unsigned char *p,
+	const struct http_field *F)
+{
+	unsigned char c = *p, prev = p[-1];
+
+	if (prev == '\r')
+		return "bare CR";
+	if (c == '\n')
+		return "bare LF";
+	if (prev == '\n') {
+		if (c == ' ' || c == '\t')
+			return "obs-fold or whitespace before a field name";
+		if (c == ':')
+			return "empty field name";
+		return "invalid field name";
+	}
+	if (F->value.off == 0) {
+		if (c == ' ' || c == '\t')
+			return "whitespace before colon or no colon";
+		return "invalid field name";
+	}
+	if (c == 0)
+		return "NUL in field value";
+	return "control character in field value";
+}
+
 /* Why the machine refused the byte at p. */
 static const char *request_error(const struct http_parser *P,
 	const unsigned char *b, const unsigned char *p)
 {
 	const struct http_request *R = &P->req;
-	const struct http_field *F;
-	unsigned char c = *p, prev;
+	unsigned char c = *p;
 
 	if (!P->in_head) {
 		if (c == '\n')
@@ -267,27 +303,7 @@ static const char *request_error(const struct http_parser *P,
 			return "invalid request target";
 		return "invalid request line or HTTP version";
 	}
-	prev = p[-1];
-	if (prev == '\r')
-		return "bare CR";
-	if (c == '\n')
-		return "bare LF";
-	if (prev == '\n') {
-		if (c == ' ' || c == '\t')
-			return "obs-fold or whitespace before a field name";
-		if (c == ':')
-			return "empty field name";
-		return "invalid field name";
-	}
-	F = &R->fields[R->nfields];
-	if (F->value.off == 0) {
-		if (c == ' ' || c == '\t')
-			return "whitespace before colon or no colon";
-		return "invalid field name";
-	}
-	if (c == 0)
-		return "NUL in field value";
-	return "control character in field value";
+	return field_error(p, &R->fields[R->nfields]);
 }
 
 void http_parser_init(struct http_parser *p, const struct http_limits *lim)
@@ -334,6 +350,7 @@ int http_request_parse(struct http_parser *P, const char *buf, size_t len)
 	if (P->cs == 0 && P->off)	/* complete already */
 		return (int)P->off;
 	limit = P->in_head ? P->lim.head_max : (size_t)P->lim.line_max + 2;
+#define FIELDS_FULL() ERR(P, 431, "too many header fields")
 	if (len <= P->off)
 		return 0;
 	p = b + P->off;
@@ -341,6 +358,7 @@ int http_request_parse(struct http_parser *P, const char *buf, size_t len)
 	(void)F;
 
 	%% write exec;
+#undef FIELDS_FULL
 
 	if (done) {
 		P->cs = 0;	/* complete: P->off is the head's length */
@@ -383,6 +401,193 @@ const struct http_field *http_request_field(const struct http_parser *p,
 			return f;
 	}
 	return NULL;
+}
+
+
+/* ---- response head (the client) ---- */
+
+#define RERR(P, code, why) \
+	((P)->error = (code), (P)->reason = (why), (void)0, (code))
+
+%%{
+	machine http_response;
+	include http_fields;
+	variable cs P->cs;
+
+	action major { major = *p; }
+	action minor { R->minor = (uint8_t)(*p - '0'); }
+	action status_digit {
+		R->status = (uint16_t)(R->status * 10 + (*p - '0'));
+	}
+	action reason_start { R->reason.off = (uint32_t)(p - b); }
+	action reason_end {
+		R->reason.len = (uint32_t)(p - b) - R->reason.off;
+	}
+	action line_end {
+		if (!status_line_end(P, major)) {
+			fbreak;
+		}
+		P->in_head = 1;
+		pe = b + (len < P->lim.head_max ? len : P->lim.head_max);
+	}
+	action head_end {
+		P->off = (uint32_t)(p + 1 - b);
+		if (http__response_framing(P, (const char *)b) == 0)
+			done = 1;
+		fbreak;
+	}
+
+	reason_phrase = (fvchar | SPHT)+;
+	version = "HTTP/" digit @major "." digit @minor;
+	status_code = digit{3} $status_digit;
+	status_line = version " " status_code
+		(" " (reason_phrase >reason_start %reason_end)?)? "\r\n" @line_end;
+
+	main := status_line field_line* "\r\n" @head_end;
+
+	write data noerror nofinal noentry;
+}%%
+
+/* At the status line's LF: the version and the status code.  Returns 0
+ * on an error (set). */
+static int status_line_end(struct http_response_parser *P, unsigned char major)
+{
+	struct http_response_head *R = &P->res;
+
+	if (major != '1') {
+		(void)RERR(P, HTTP_CLIENT_EPROTO, "HTTP version not supported");
+		return 0;
+	}
+	if (R->minor > 1)	/* RFC 9110 2.5: a higher minor reads as ours */
+		R->minor = 1;
+	if (R->status < 100 || R->status > 599) {
+		(void)RERR(P, HTTP_CLIENT_EPROTO, "invalid status code");
+		return 0;
+	}
+	return 1;
+}
+
+static const char *response_error(const struct http_response_parser *P,
+	const unsigned char *b, const unsigned char *p)
+{
+	const struct http_response_head *R = &P->res;
+
+	if (!P->in_head) {
+		if (*p == '\n')
+			return "bare LF";
+		if (p > b && p[-1] == '\r')
+			return "bare CR";
+		return "invalid status line";
+	}
+	return field_error(p, &R->fields[R->nfields]);
+}
+
+void http_response_parser_init(struct http_response_parser *p,
+	const struct http_limits *lim)
+{
+	p->lim = lim ? *lim : http_limits_default;
+	if (p->lim.fields_max > HTTP_FIELDS_MAX)
+		p->lim.fields_max = HTTP_FIELDS_MAX;
+	if (p->lim.head_max > INT32_MAX)
+		p->lim.head_max = INT32_MAX;
+	if (p->lim.line_max > p->lim.head_max - 2)
+		p->lim.line_max = p->lim.head_max - 2;
+	http_response_parser_reset(p, 0);
+}
+
+void http_response_parser_reset(struct http_response_parser *P,
+	int head_request)
+{
+	struct http_response_head *R = &P->res;
+
+	%% write init;
+	P->off = 0;
+	P->in_head = 0;
+	P->head_request = (uint8_t)(head_request != 0);
+	P->error = 0;
+	P->reason = NULL;
+	R->status = 0;
+	R->minor = 0;
+	R->reason.off = 0;
+	R->reason.len = 0;
+	R->nfields = 0;
+	R->body = HTTP_BODY_NONE;
+	R->content_length = 0;
+	R->keep_alive = 0;
+}
+
+int http_response_parse(struct http_response_parser *P, const char *buf,
+	size_t len)
+{
+	struct http_response_head *R = &P->res;
+	struct http_field *F;
+	const unsigned char *b = (const unsigned char *)buf;
+	const unsigned char *p, *pe;
+	unsigned char major = 0;
+	size_t limit;
+	int done = 0;
+
+	if (P->error)
+		return P->error;
+	if (P->cs == 0 && P->off)	/* complete already */
+		return (int)P->off;
+	limit = P->in_head ? P->lim.head_max : (size_t)P->lim.line_max + 2;
+	if (len <= P->off)
+		return 0;
+	p = b + P->off;
+	pe = b + (len < limit ? len : limit);
+	(void)F;
+	if (!P->in_head && P->off >= 5)	/* resuming: the version's major */
+		major = b[5];
+#define FIELDS_FULL() \
+	(void)RERR(P, HTTP_CLIENT_ETOOBIG, "too many header fields")
+	%% write exec;
+#undef FIELDS_FULL
+
+	if (done) {
+		P->cs = 0;	/* complete: P->off is the head's length */
+		return (int)P->off;
+	}
+	if (P->error)
+		return P->error;
+	if (P->cs == 0)
+		return RERR(P, HTTP_CLIENT_EPROTO, response_error(P, b, p));
+	P->off = (uint32_t)(p - b);
+	if (P->in_head ? P->off >= P->lim.head_max
+		       : P->off >= P->lim.line_max + 2) {
+		if (P->in_head)
+			return RERR(P, HTTP_CLIENT_ETOOBIG,
+				"response header section too large");
+		return RERR(P, HTTP_CLIENT_ETOOBIG, "status line too long");
+	}
+	return 0;
+}
+
+/* Field names are tokens: OR-ing 0x20 lowercases letters and maps no
+ * other token byte onto a letter, digit or '-'. */
+static const struct http_field *find_field(const struct http_field *f,
+	unsigned n, const char *buf, const char *name)
+{
+	size_t len = strlen(name), i, j;
+
+	for (i = 0; i < n; i++, f++) {
+		const char *s = buf + f->name.off;
+
+		if (f->name.len != len)
+			continue;
+		for (j = 0; j < len && (s[j] | 0x20) == name[j]; j++)
+			;
+		if (j == len)
+			return f;
+	}
+	return NULL;
+}
+
+const struct http_field *http_response_field(
+	const struct http_response_parser *p, const char *buf,
+	const char *name)
+{
+	return find_field(p->res.fields, p->res.nfields, buf, name);
 }
 
 /* ---- chunked body ---- */

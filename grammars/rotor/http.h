@@ -220,4 +220,7 @@ bool http_answer_full(struct http_exchange *x);
 }
 #endif
 
+/* The client: http_client_new(), http_client_request(), ... */
+#include "http-client.h"
+
 #endif /* ROTOR_HTTP_H */

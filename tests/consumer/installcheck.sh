@@ -61,7 +61,8 @@ for f in "$bindir/rotorgen" "$libdir/librotor.so" "$libdir/librotor.a" \
          "$libdir/pkgconfig/rotor-http.pc" "$includedir/rotor/http.h" \
          "$mandir/man3/rotor-http.3" "$docdir/doc/http.md" \
          "$bindir/rotor-replay" "$mandir/man1/rotor-replay.1" \
-         "$docdir/examples/http-hello.c"; do
+         "$docdir/examples/http-hello.c" "$docdir/examples/http-fetch.c" \
+         "$includedir/rotor/http-client.h"; do
     [ -e "$I$f" ] || fail "not installed: $f"
 done
 [ "$(command -v rotorgen)" = "$I$bindir/rotorgen" ] ||
@@ -140,9 +141,10 @@ pass "installed examples: echo-server, echo-replay and echo-raw build"
 # ---- librotor-http, through pkg-config rotor-http ----
 (cd "$E" && run "$WORK/http-examples.log" sh -ec '
 cc -o http-hello http-hello.c $(pkg-config --cflags --libs rotor-http)
+cc -o http-fetch http-fetch.c $(pkg-config --cflags --libs rotor-http)
 cc -o hello-http hello-http.c $(pkg-config --cflags --libs rotor-http) -pthread
 ') || exit 1
-pass "installed examples: http-hello and hello-http build with pkg-config rotor-http"
+pass "installed examples: http-hello, http-fetch and hello-http build with pkg-config rotor-http"
 if command -v curl >/dev/null 2>&1; then
     "$E/http-hello" 0 2>"$WORK/http.err" &
     SERVER_PID=$!
@@ -158,6 +160,9 @@ if command -v curl >/dev/null 2>&1; then
     [ "$reply" = "hello" ] || fail "http-hello GET /: got [$reply]"
     code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
     [ "$code" = 404 ] || fail "http-hello GET /other: status $code, not 404"
+    reply=$("$E/http-fetch" 127.0.0.1 "$PORT" /) || fail "http-fetch failed"
+    [ "$reply" = "200 hello" ] || fail "http-fetch GET /: got [$reply]"
+    pass "http-fetch (the installed <rotor/http-client.h>) gets http-hello's answer"
     kill "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=

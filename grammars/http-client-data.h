@@ -1,0 +1,72 @@
+/* http-client-data.h: the data of an http_client_conn machine
+ * (grammars/http-client.rsm) and of the exchanges it carries, private to
+ * grammars/http-client.c and the generated machine (not installed). */
+#ifndef HTTP_CLIENT_DATA_H
+#define HTTP_CLIENT_DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rotor/rotor.h>
+#include <rotor/http.h>
+
+#include "http-parser.h"
+
+struct evbuffer;
+
+/* One request, from http_client_request() to its callback: the bytes to
+ * send are formatted once, so that a retry sends the same. */
+struct hc_exchange {
+    struct http_client *client;
+    char *host, *port;      /* the pool's key */
+    char *wire;             /* the request as sent */
+    size_t wire_len;
+    http_response_fn *on_response;
+    http_chunk_fn *on_chunk;
+    void *arg;
+    bool head_request;      /* HEAD: the response has no body */
+    bool idempotent;        /* may be sent again on a new connection */
+    bool retried;
+};
+
+/* What a callback sees (the accessors of <rotor/http-client.h>); also
+ * the first part of a struct http_result. */
+struct http_response {
+    int err;
+    const char *err_text;
+    const char *head;       /* the bytes the head's spans index */
+    const struct http_response_head *h;     /* NULL: no head came */
+    const char *body;
+    size_t body_len;
+    uint64_t body_total;
+};
+
+struct http_client_conn {
+    struct http_client *client;     /* NULL once the client is freed */
+    struct http_client_conn *prev, *next;   /* the client's connections */
+    rotor_ref ref;
+    struct rotor_notifier *wake;    /* the pool hands over a request */
+    char *host, *port;
+    struct hc_exchange *x;          /* the request in hand, or NULL */
+    bool pooled;                    /* idle, in the pool */
+    bool sent;                      /* x is written to the server */
+    bool got_bytes;                 /* some of x's response came */
+    unsigned served;                /* responses completed */
+    /* What the last action made of the input, for the guards. */
+    int err;                        /* the request's end: 0 or an error */
+    const char *err_text;
+    bool partial;                   /* the head (body) is incomplete */
+    unsigned interim;               /* 1xx responses dropped */
+    uint32_t head_seen;             /* input bytes the parser has seen */
+    uint32_t head_len;              /* the head, still at the input's front */
+    const char *head;               /* where the head's spans point */
+    uint64_t body_left;             /* Content-Length bytes to come */
+    uint64_t body_total;
+    struct evbuffer *body;          /* the collected body */
+    char *head_copy;                /* the head of a response with a body */
+    size_t head_cap;
+    struct http_chunked chunked;
+    struct http_response_parser parser;
+};
+
+#endif

@@ -1,0 +1,1040 @@
+/*
+ * http-client.c: librotor-http's client: the actions and guards of
+ * grammars/http-client.rsm (one connection) and the calls of
+ * <rotor/http-client.h> (the client, its pool, the response).
+ *
+ * The machine decides (http-client.rsm): each action does its work and
+ * records what came of it in struct http_client_conn (err, partial,
+ * head_len), and the guards only read that record.
+ *
+ * The pool is the client's list of connections: those `pooled` are idle
+ * in the machine's `idle` state.  A request for a host:port takes an idle
+ * connection of that key (it gets the request and a wakeup) or spawns a
+ * new one; the list is searched from the front, which is cheap for the
+ * few connections per host a client keeps.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <rotor/rotor.h>
+#include <rotor/http.h>
+
+#include "http-client-data.h"
+#include "http-client-machines.h"
+
+#define MAX_INTERIM 16      /* 1xx responses before the final one */
+
+struct http_client {
+    struct rotor_loop *loop;
+    struct http_client_config cfg;
+    const struct rotor_machine_type *type;
+    struct http_client_conn *conns;     /* every live connection */
+    struct rotor_machine_type own_type; /* durations other than the .rsm's */
+    struct rotor_state_info *own_states;
+    struct rotor_timeout_info *own_timeouts;
+    unsigned long opened;               /* connections spawned */
+};
+
+/* ---- exchanges --------------------------------------------------------- */
+
+static void exchange_free(struct hc_exchange *x)
+{
+    if (!x)
+        return;
+    free(x->host);
+    free(x->port);
+    free(x->wire);
+    free(x);
+}
+
+static const char *error_text(int err)
+{
+    switch (err) {
+    case HTTP_CLIENT_ETIMEDOUT: return "deadline passed";
+    case HTTP_CLIENT_ECLOSED: return "connection closed before the response was complete";
+    case HTTP_CLIENT_ECANCELED: return "client freed";
+    default: return rotor_strerror(err);
+    }
+}
+
+/* Ends an exchange: its callback runs once, then it is freed. */
+static void exchange_end(struct hc_exchange *x, int err,
+                         const struct http_response *res)
+{
+    struct http_response none = { .err = err, .err_text = error_text(err) };
+
+    x->on_response(err, res ? res : &none, x->arg);
+    exchange_free(x);
+}
+
+/* ---- the pool ---------------------------------------------------------- */
+
+static bool same_key(const struct http_client_conn *c, const char *host,
+                     const char *port)
+{
+    return !strcmp(c->host, host) && !strcmp(c->port, port);
+}
+
+static struct http_client_conn *pooled_for(struct http_client *cl,
+                                           const char *host, const char *port)
+{
+    for (struct http_client_conn *c = cl->conns; c; c = c->next)
+        if (c->pooled && same_key(c, host, port))
+            return c;
+    return NULL;
+}
+
+static unsigned pooled_count(struct http_client *cl, const char *host,
+                             const char *port)
+{
+    unsigned n = 0;
+
+    for (struct http_client_conn *c = cl->conns; c; c = c->next)
+        n += c->pooled && same_key(c, host, port);
+    return n;
+}
+
+/* Gives x to an idle connection of its key, or to a new one.  Returns 0,
+ * or the code of rotor_spawn() (x is still the caller's then). */
+static int dispatch(struct http_client *cl, struct hc_exchange *x)
+{
+    struct http_client_conn *c = pooled_for(cl, x->host, x->port);
+
+    if (c) {
+        c->pooled = false;
+        c->x = x;
+        c->sent = false;
+        if (rotor_notifier_notify(c->wake) == 0)
+            return 0;
+        c->x = NULL;            /* it cannot be woken: a new one then */
+    }
+    rotor_ref r = rotor_spawn(cl->loop, cl->type, x);
+    if (!rotor_ref_valid(r))
+        return rotor_last_code();
+    cl->opened++;
+    return 0;
+}
+
+static void conn_link(struct http_client *cl, struct http_client_conn *c)
+{
+    c->client = cl;
+    c->prev = NULL;
+    c->next = cl->conns;
+    if (cl->conns)
+        cl->conns->prev = c;
+    cl->conns = c;
+}
+
+static void conn_unlink(struct http_client_conn *c)
+{
+    struct http_client *cl = c->client;
+
+    if (!cl)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cl->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->client = NULL;
+    c->pooled = false;
+}
+
+/* ---- the response ------------------------------------------------------ */
+
+static void response_fill(struct http_client_conn *c, struct http_response *r)
+{
+    memset(r, 0, sizeof *r);
+    r->err = c->err;
+    r->err_text = c->err ? c->err_text : NULL;
+    if (c->head && c->parser.res.status >= 200) {
+        r->head = c->head;
+        r->h = &c->parser.res;
+    }
+    r->body_total = c->body_total;
+    if (c->body && evbuffer_get_length(c->body)) {
+        r->body_len = evbuffer_get_length(c->body);
+        r->body = (const char *)evbuffer_pullup(c->body, -1);
+        if (!r->body)
+            r->body_len = 0;
+    }
+}
+
+int http_response_status(const struct http_response *res)
+{
+    return res->h ? res->h->status : 0;
+}
+
+const char *http_response_reason(const struct http_response *res, size_t *len)
+{
+    *len = res->h ? res->h->reason.len : 0;
+    return res->h ? res->head + res->h->reason.off : "";
+}
+
+int http_response_minor(const struct http_response *res)
+{
+    return res->h ? res->h->minor : 0;
+}
+
+const char *http_response_header(const struct http_response *res,
+                                 const char *lname, size_t *len)
+{
+    if (!res->h)
+        return NULL;
+    for (unsigned i = 0; i < res->h->nfields; i++) {
+        const struct http_field *f = &res->h->fields[i];
+        const char *s = res->head + f->name.off;
+        size_t j, n = strlen(lname);
+
+        if (f->name.len != n)
+            continue;
+        for (j = 0; j < n && (s[j] | 0x20) == lname[j]; j++)
+            ;
+        if (j == n) {
+            *len = f->value.len;
+            return res->head + f->value.off;
+        }
+    }
+    return NULL;
+}
+
+size_t http_response_header_count(const struct http_response *res)
+{
+    return res->h ? res->h->nfields : 0;
+}
+
+int http_response_header_at(const struct http_response *res, size_t i,
+                            const char **name, size_t *name_len,
+                            const char **value, size_t *value_len)
+{
+    if (!res->h || i >= res->h->nfields)
+        return rotor_set_error(ROTOR_EINVAL,
+                               "http_response_header_at: no such field");
+    const struct http_field *f = &res->h->fields[i];
+    *name = res->head + f->name.off;
+    *name_len = f->name.len;
+    *value = res->head + f->value.off;
+    *value_len = f->value.len;
+    return 0;
+}
+
+const char *http_response_body(const struct http_response *res, size_t *len)
+{
+    *len = res->body_len;
+    return res->body_len ? res->body : NULL;
+}
+
+uint64_t http_response_body_length(const struct http_response *res)
+{
+    return res->body_total;
+}
+
+int http_response_error(const struct http_response *res)
+{
+    return res->err;
+}
+
+const char *http_response_error_text(const struct http_response *res)
+{
+    return res->err ? res->err_text : "";
+}
+
+/* ---- results (the future variant) -------------------------------------- */
+
+struct http_result {
+    struct http_response res;
+    struct http_response_head h;
+    char data[];            /* the head, the body, the error's words */
+};
+
+static struct http_result *result_copy(const struct http_response *r)
+{
+    size_t head_len = 0, text_len = r->err_text ? strlen(r->err_text) + 1 : 0;
+
+    if (r->h)   /* the spans end within the last field or the reason */
+        for (unsigned i = 0; i < r->h->nfields; i++) {
+            const struct http_field *f = &r->h->fields[i];
+            if (f->value.off + f->value.len > head_len)
+                head_len = f->value.off + f->value.len;
+        }
+    if (r->h && r->h->reason.off + r->h->reason.len > head_len)
+        head_len = r->h->reason.off + r->h->reason.len;
+    struct http_result *res = malloc(sizeof *res + head_len + r->body_len +
+                                     text_len);
+    if (!res)
+        return NULL;
+    res->res = *r;
+    char *p = res->data;
+    if (r->h) {
+        res->h = *r->h;
+        res->res.h = &res->h;
+        memcpy(p, r->head, head_len);
+        res->res.head = p;
+        p += head_len;
+    }
+    if (r->body_len)
+        memcpy(p, r->body, r->body_len);
+    res->res.body = p;
+    p += r->body_len;
+    if (text_len) {
+        memcpy(p, r->err_text, text_len);
+        res->res.err_text = p;
+    }
+    return res;
+}
+
+const struct http_response *http_result_response(const struct http_result *r)
+{
+    return &r->res;
+}
+
+void http_result_free(void *result)
+{
+    free(result);
+}
+
+static void resolve_promise(int err, const struct http_response *res,
+                            void *arg)
+{
+    struct rotor_promise *p = arg;
+    struct http_result *r = result_copy(res);
+
+    (void)err;
+    if (r && rotor_promise_resolve(p, r, http_result_free) < 0 &&
+        rotor_last_code() != ROTOR_ESHUTDOWN)
+        free(r);
+    rotor_promise_free(p);      /* unresolved (no memory): broken */
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+static bool is_token(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++)
+        if (!(http_byte_class[*p] & HTTP_TCHAR))
+            return false;
+    return p != (const unsigned char *)s;
+}
+
+static bool is_host(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++)
+        if (!(http_byte_class[*p] & HTTP_HOSTCHAR))
+            return false;
+    return p != (const unsigned char *)s;
+}
+
+/* A target: visible bytes only (no space, no control byte), no fragment. */
+static bool is_target(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#')
+            return false;
+    return p != (const unsigned char *)s;
+}
+
+static bool is_value(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!(http_byte_class[*p] & HTTP_VALUECHAR))
+            return false;
+    return true;
+}
+
+/* The fields the client writes itself. */
+static bool reserved(const char *name)
+{
+    return !strcasecmp(name, "host") || !strcasecmp(name, "content-length") ||
+           !strcasecmp(name, "connection") ||
+           !strcasecmp(name, "transfer-encoding");
+}
+
+static int request_check(const struct http_client_request *req)
+{
+    if (!req->host || !is_host(req->host))
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad host");
+    if (req->port && !is_token(req->port))
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad port");
+    if (req->method && !is_token(req->method))
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad method");
+    if (req->target && !is_target(req->target))
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad target");
+    if (req->nheaders && !req->headers)
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: no headers");
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (!h->name || !h->value || !is_token(h->name) ||
+            !is_value(h->value) || reserved(h->name))
+            return rotor_set_error(ROTOR_EINVAL,
+                                   "http_client_request: bad or reserved "
+                                   "header field");
+    }
+    if (req->body_len && !req->body)
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: no body");
+    return 0;
+}
+
+static bool method_is(const char *m, const char *name)
+{
+    return !strcmp(m, name);
+}
+
+/* RFC 9110 9.2.2: these may be sent again after a connection failed. */
+static bool idempotent(const char *m)
+{
+    return method_is(m, "GET") || method_is(m, "HEAD") ||
+           method_is(m, "PUT") || method_is(m, "DELETE") ||
+           method_is(m, "OPTIONS") || method_is(m, "TRACE");
+}
+
+/* The request on the wire, in one block. */
+static char *request_format(const struct http_client_request *req,
+                            const char *method, const char *port,
+                            bool keep_alive, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    bool v6 = strchr(req->host, ':') != NULL;
+
+    if (!f)
+        return NULL;
+    fprintf(f, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", method,
+            req->target ? req->target : "/", v6 ? "[" : "", req->host,
+            v6 ? "]" : "", strcmp(port, "80") ? ":" : "",
+            strcmp(port, "80") ? port : "");
+    for (size_t i = 0; i < req->nheaders; i++)
+        fprintf(f, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
+    if (req->body_len || method_is(method, "POST") ||
+        method_is(method, "PUT") || method_is(method, "PATCH"))
+        fprintf(f, "Content-Length: %zu\r\n", req->body_len);
+    if (!keep_alive)
+        fputs("Connection: close\r\n", f);
+    fputs("\r\n", f);
+    if (req->body_len)
+        fwrite(req->body, 1, req->body_len, f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static struct hc_exchange *exchange_new(struct http_client *cl,
+                                        const struct http_client_request *req)
+{
+    const char *method = req->method ? req->method : "GET";
+    const char *port = req->port ? req->port : "80";
+    struct hc_exchange *x = calloc(1, sizeof *x);
+
+    if (!x)
+        return NULL;
+    x->client = cl;
+    x->host = strdup(req->host);
+    x->port = strdup(port);
+    x->wire = request_format(req, method, port, cl->cfg.max_idle_per_host > 0,
+                             &x->wire_len);
+    if (!x->host || !x->port || !x->wire) {
+        exchange_free(x);
+        return NULL;
+    }
+    x->head_request = method_is(method, "HEAD");
+    x->idempotent = idempotent(method);
+    x->on_chunk = req->on_chunk;
+    return x;
+}
+
+int http_client_request(struct http_client *c,
+                        const struct http_client_request *req,
+                        http_response_fn *on_response, void *arg)
+{
+    if (!c || !req || !on_response)
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
+                               "client, request and callback are needed");
+    int rc = request_check(req);
+    if (rc < 0)
+        return rc;
+    struct hc_exchange *x = exchange_new(c, req);
+    if (!x)
+        return rotor_set_error(ROTOR_ENOMEM, "http_client_request: "
+                               "out of memory");
+    x->on_response = on_response;
+    x->arg = arg;
+    rc = dispatch(c, x);
+    if (rc < 0)
+        exchange_free(x);
+    return rc;
+}
+
+int http_client_request_future(struct http_client *c,
+                               const struct http_client_request *req,
+                               struct rotor_promise *promise)
+{
+    if (!promise || (req && req->on_chunk))
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request_future: "
+                               "a promise is needed, and no on_chunk");
+    return http_client_request(c, req, resolve_promise, promise);
+}
+
+/* ---- the client -------------------------------------------------------- */
+
+void http_client_config_init(struct http_client_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->connect_timeout = HTTP_CLIENT_CONNECT_TIMEOUT;
+    cfg->response_timeout = HTTP_CLIENT_RESPONSE_TIMEOUT;
+    cfg->body_timeout = HTTP_CLIENT_BODY_TIMEOUT;
+    cfg->idle_timeout = HTTP_CLIENT_IDLE_TIMEOUT;
+    cfg->head_max = HTTP_CLIENT_HEAD_MAX;
+    cfg->body_max = 8u * 1024 * 1024;
+    cfg->max_idle_per_host = 4;
+}
+
+static bool default_durations(const struct http_client_config *cfg)
+{
+    return cfg->connect_timeout == HTTP_CLIENT_CONNECT_TIMEOUT &&
+           cfg->response_timeout == HTTP_CLIENT_RESPONSE_TIMEOUT &&
+           cfg->body_timeout == HTTP_CLIENT_BODY_TIMEOUT &&
+           cfg->idle_timeout == HTTP_CLIENT_IDLE_TIMEOUT &&
+           cfg->head_max == HTTP_CLIENT_HEAD_MAX;
+}
+
+/* The named timeout `name` of a state, in the copy. */
+static void set_named(struct rotor_timeout_info *t, uint8_t n,
+                      const char *name, uint32_t ms)
+{
+    for (uint8_t i = 0; i < n; i++)
+        if (!strcmp(t[i].name, name))
+            t[i].ms = ms;
+}
+
+/* A copy of http_client_conn's tables with the client's durations and
+ * head limit in place of the .rsm's; the same dispatch runs it. */
+static int own_type(struct http_client *cl)
+{
+    const struct rotor_machine_type *t = &http_client_conn_machine;
+    size_t ns = (size_t)t->nstates, nt = 0, k = 0;
+
+    for (size_t i = 0; i < ns; i++)
+        nt += t->states[i].ntimeouts;
+    cl->own_states = malloc(ns * sizeof *cl->own_states);
+    cl->own_timeouts = malloc((nt ? nt : 1) * sizeof *cl->own_timeouts);
+    if (!cl->own_states || !cl->own_timeouts)
+        return ROTOR_ENOMEM;
+    memcpy(cl->own_states, t->states, ns * sizeof *cl->own_states);
+    for (size_t i = 0; i < ns; i++) {
+        struct rotor_state_info *st = &cl->own_states[i];
+        if (!st->ntimeouts)
+            continue;
+        memcpy(&cl->own_timeouts[k], st->timeouts,
+               st->ntimeouts * sizeof *st->timeouts);
+        set_named(&cl->own_timeouts[k], st->ntimeouts, "connect",
+                  cl->cfg.connect_timeout);
+        set_named(&cl->own_timeouts[k], st->ntimeouts, "response",
+                  cl->cfg.response_timeout);
+        st->timeouts = &cl->own_timeouts[k];
+        k += st->ntimeouts;
+    }
+    cl->own_states[http_client_conn_st_body].timeout_ms = cl->cfg.body_timeout;
+    cl->own_states[http_client_conn_st_idle].timeout_ms = cl->cfg.idle_timeout;
+    cl->own_states[http_client_conn_st_head_wait].expect_size = cl->cfg.head_max;
+    cl->own_type = *t;
+    cl->own_type.states = cl->own_states;
+    cl->type = &cl->own_type;
+    return 0;
+}
+
+struct http_client *http_client_new(struct rotor_loop *loop,
+                                    const struct http_client_config *cfg)
+{
+    struct http_client_config def;
+
+    if (!cfg) {
+        http_client_config_init(&def);
+        cfg = &def;
+    }
+    if (!loop || !cfg->connect_timeout || !cfg->response_timeout ||
+        !cfg->body_timeout || !cfg->idle_timeout || cfg->head_max < 64) {
+        rotor_set_error(ROTOR_EINVAL, "http_client_new: no loop, a duration "
+                        "of 0 or a head_max under 64");
+        return NULL;
+    }
+    struct http_client *cl = calloc(1, sizeof *cl);
+    if (!cl) {
+        rotor_set_error(ROTOR_ENOMEM, "http_client_new: out of memory");
+        return NULL;
+    }
+    cl->loop = loop;
+    cl->cfg = *cfg;
+    cl->type = &http_client_conn_machine;
+    if (!default_durations(cfg) && own_type(cl) < 0) {
+        http_client_free(cl);
+        rotor_set_error(ROTOR_ENOMEM, "http_client_new: out of memory");
+        return NULL;
+    }
+    return cl;
+}
+
+unsigned long http_client_connections(const struct http_client *c)
+{
+    return c ? c->opened : 0;
+}
+
+void http_client_free(struct http_client *cl)
+{
+    if (!cl)
+        return;
+    /* Each machine's destroy answers its request with ECANCELED. */
+    while (cl->conns) {
+        struct http_client_conn *c = cl->conns;
+        rotor_ref r = c->ref;
+        conn_unlink(c);
+        rotor_kill(cl->loop, r);
+    }
+    free(cl->own_states);
+    free(cl->own_timeouts);
+    free(cl);
+}
+
+/* ---- http_client_conn: life ------------------------------------------ */
+
+static struct http_limits conn_limits(const struct http_client *cl)
+{
+    struct http_limits lim = http_limits_default;
+
+    lim.head_max = cl->cfg.head_max;
+    lim.line_max = cl->cfg.head_max - 2;
+    lim.body_max = cl->cfg.body_max;
+    return lim;
+}
+
+/* Starts connecting for the first request (the seed); a failure to even
+ * start is raised as connect_failed. */
+void hc_start(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct hc_exchange *x = rotor_event_data(ev);
+    struct http_limits lim = conn_limits(x->client);
+
+    c->ref = rotor_scope_self(s);
+    c->x = x;
+    conn_link(x->client, c);
+    http_response_parser_init(&c->parser, &lim);
+    c->host = strdup(x->host);
+    c->port = strdup(x->port);
+    c->wake = rotor_notifier_new(s);
+    int rc = c->host && c->port && c->wake ? 0 : ROTOR_ENOMEM;
+    if (rc == 0)
+        rc = rotor_stream_connect(s, c->host, c->port);
+    if (rc < 0) {
+        c->err = rc;
+        c->err_text = rotor_last_error();
+        http_client_conn_raise_connect_failed(s);
+    }
+}
+
+/* Leaves the pool.  A request handed over but never sent goes to another
+ * connection; one sent gets the error that ended this one. */
+void hc_end(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct http_client *cl = c->client;
+    struct hc_exchange *x = c->x;
+
+    (void)s;
+    (void)ev;
+    conn_unlink(c);
+    c->x = NULL;
+    if (x && !c->sent && cl && dispatch(cl, x) == 0)
+        x = NULL;
+    if (x)
+        exchange_end(x, c->err ? c->err : HTTP_CLIENT_ECANCELED, NULL);
+    rotor_notifier_free(c->wake);
+    if (c->body)
+        evbuffer_free(c->body);
+    free(c->head_copy);
+    free(c->host);
+    free(c->port);
+}
+
+/* ---- http_client_conn: the request ------------------------------------ */
+
+/* Writes the request in hand and readies the parser for its response. */
+void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct hc_exchange *x = c->x;
+
+    (void)ev;
+    http_response_parser_reset(&c->parser, x->head_request);
+    c->err = 0;
+    c->err_text = NULL;
+    c->partial = false;
+    c->interim = 0;
+    c->head_seen = 0;
+    c->head_len = 0;
+    c->head = NULL;
+    c->body_total = 0;
+    c->got_bytes = false;
+    c->sent = true;
+    rotor_stream_write(s, x->wire, x->wire_len);   /* a failure is `error` */
+}
+
+/* ---- http_client_conn: the head ---------------------------------------- */
+
+static size_t head_extent(struct http_client_conn *c, rotor_scope *s)
+{
+    size_t n = rotor_stream_input_length(s);
+
+    return n > c->parser.lim.head_max ? c->parser.lim.head_max : n;
+}
+
+static void record_error(struct http_client_conn *c, int err, const char *why)
+{
+    c->err = err;
+    c->err_text = why ? why : error_text(err);
+}
+
+/* Runs the parser over what the input holds; drops interim (1xx)
+ * responses.  Records a partial head, an error, or the final head's
+ * length (head_len: still in the input). */
+void hc_head_read(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    (void)ev;
+    for (;;) {
+        size_t n = head_extent(c, s);
+        if (n == 0) {           /* all of it was interim responses */
+            c->head_seen = 0;
+            c->partial = true;
+            return;
+        }
+        const char *buf = rotor_stream_peek(s, n);
+        int r = buf ? http_response_parse(&c->parser, buf, n) : ROTOR_ENOMEM;
+
+        c->head_seen = (uint32_t)n;
+        c->got_bytes = c->got_bytes || n > 0;
+        c->partial = r == 0;
+        if (r == 0)
+            return;
+        if (r < 0) {
+            record_error(c, r, c->parser.reason);
+            return;
+        }
+        if (c->parser.res.status >= 200) {
+            c->head_len = (uint32_t)r;
+            c->head = buf;
+            return;
+        }
+        if (++c->interim > MAX_INTERIM) {
+            record_error(c, HTTP_CLIENT_EPROTO, "too many 1xx responses");
+            return;
+        }
+        rotor_stream_consume(s, (size_t)r);
+        http_response_parser_reset(&c->parser, c->x->head_request);
+    }
+}
+
+bool hc_head_unchanged(struct http_client_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
+{
+    (void)ev;
+    return head_extent(c, s) == c->head_seen;
+}
+
+bool hc_head_partial(struct http_client_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->partial;
+}
+
+bool hc_failed(struct http_client_conn *c, rotor_scope *s,
+               const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->err != 0;
+}
+
+bool hc_body_none(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    const struct http_response_head *h = &c->parser.res;
+
+    (void)s;
+    (void)ev;
+    return h->body == HTTP_BODY_NONE ||
+           (h->body == HTTP_BODY_LENGTH && h->content_length == 0);
+}
+
+/* ---- http_client_conn: the body --------------------------------------- */
+
+static int keep_head(struct http_client_conn *c)
+{
+    if (c->head_len > c->head_cap) {
+        char *p = realloc(c->head_copy, c->head_len);
+        if (!p)
+            return -1;
+        c->head_copy = p;
+        c->head_cap = c->head_len;
+    }
+    memcpy(c->head_copy, c->head, c->head_len);
+    c->head = c->head_copy;
+    return 0;
+}
+
+/* The caller's view of the exchange so far, for on_chunk. */
+static void tell_chunk(struct http_client_conn *c, const char *data,
+                       size_t len)
+{
+    struct http_response r;
+
+    response_fill(c, &r);
+    c->x->on_chunk(&r, data, len, c->x->arg);
+}
+
+/* Keeps the head (the body moves the input on), readies the decoder and
+ * the body buffer; a streaming caller hears of the head now. */
+void hc_body_start(struct http_client_conn *c, rotor_scope *s,
+                   const rotor_event *ev)
+{
+    (void)ev;
+    c->head = rotor_stream_peek(s, c->head_len);
+    if (!c->head || keep_head(c) < 0) {
+        record_error(c, ROTOR_ENOMEM, NULL);
+        c->head = NULL;
+        return;
+    }
+    rotor_stream_consume(s, c->head_len);
+    c->head_len = 0;
+    c->body_left = c->parser.res.content_length;
+    c->partial = true;
+    if (c->parser.res.body == HTTP_BODY_CHUNKED)
+        http_chunked_init(&c->chunked, &c->parser.lim);
+    if (!c->x->on_chunk) {
+        if (!c->body && !(c->body = evbuffer_new())) {
+            record_error(c, ROTOR_ENOMEM, NULL);
+            return;
+        }
+        evbuffer_drain(c->body, evbuffer_get_length(c->body));
+    } else {
+        tell_chunk(c, NULL, 0);
+    }
+}
+
+static void body_piece(struct http_client_conn *c, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    c->body_total += n;
+    if (c->x->on_chunk)
+        tell_chunk(c, p, n);
+    else if (evbuffer_add(c->body, p, n) < 0)
+        record_error(c, ROTOR_ENOMEM, NULL);
+}
+
+/* Decodes one extent; returns the bytes used, or < 0 (recorded). */
+static ptrdiff_t body_extent(struct http_client_conn *c, const char *p,
+                             size_t n, bool *done)
+{
+    const struct http_response_head *h = &c->parser.res;
+
+    if (h->body == HTTP_BODY_CLOSE) {
+        if (n > c->parser.lim.body_max - c->body_total) {
+            record_error(c, HTTP_CLIENT_ETOOBIG, "body over the limit");
+            return -1;
+        }
+        body_piece(c, p, n);
+        return (ptrdiff_t)n;
+    }
+    if (h->body == HTTP_BODY_LENGTH) {
+        size_t take = n < c->body_left ? n : (size_t)c->body_left;
+        body_piece(c, p, take);
+        c->body_left -= take;
+        *done = c->body_left == 0;
+        return (ptrdiff_t)take;
+    }
+    const char *data;
+    size_t len;
+    ptrdiff_t r = http_chunked_parse(&c->chunked, p, n, &data, &len);
+    if (r < 0) {
+        record_error(c, r == -413 ? HTTP_CLIENT_ETOOBIG : HTTP_CLIENT_EPROTO,
+                     c->chunked.reason);
+        return -1;
+    }
+    body_piece(c, data, len);
+    *done = http_chunked_done(&c->chunked);
+    return r;
+}
+
+/* Takes what the input holds of the body; records whether more is to
+ * come, or an error. */
+void hc_body_read(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    bool done = false;
+    const char *p;
+    size_t n;
+
+    (void)ev;
+    c->got_bytes = true;
+    while (!done && !c->err && (p = rotor_stream_extent(s, &n)) != NULL) {
+        ptrdiff_t used = body_extent(c, p, n, &done);
+        if (used < 0)
+            return;
+        rotor_stream_consume(s, (size_t)used);
+        if (used == 0 && !done)
+            break;
+    }
+    c->partial = !done;
+}
+
+bool hc_body_partial(struct http_client_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->partial;
+}
+
+bool hc_body_until_close(struct http_client_conn *c, rotor_scope *s,
+                         const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->parser.res.body == HTTP_BODY_CLOSE;
+}
+
+/* ---- http_client_conn: the end of an exchange -------------------------- */
+
+/* May the connection carry another request (and is there room)? */
+bool hc_reusable(struct http_client_conn *c, rotor_scope *s,
+                 const rotor_event *ev)
+{
+    struct http_client *cl = c->client;
+
+    (void)s;
+    (void)ev;
+    return cl && c->parser.res.keep_alive &&
+           pooled_count(cl, c->host, c->port) < cl->cfg.max_idle_per_host;
+}
+
+void hc_park(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->pooled = true;
+}
+
+void hc_unpark(struct http_client_conn *c, rotor_scope *s,
+               const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->pooled = false;
+}
+
+/* The response is whole: the caller gets it, and a head still in the
+ * input (no body) leaves it. */
+void hc_deliver(struct http_client_conn *c, rotor_scope *s,
+                const rotor_event *ev)
+{
+    struct hc_exchange *x = c->x;
+    struct http_response r;
+
+    (void)ev;
+    if (c->head_len)            /* peeked anew: the input may have moved */
+        c->head = rotor_stream_peek(s, c->head_len);
+    c->served++;
+    c->x = NULL;
+    response_fill(c, &r);
+    exchange_end(x, 0, &r);
+    if (c->head_len) {
+        rotor_stream_consume(s, c->head_len);
+        c->head_len = 0;
+    }
+    c->head = NULL;
+}
+
+/* ---- http_client_conn: failures ---------------------------------------- */
+
+/* A request sent on a reused connection that the server closed before
+ * answering a byte is sent again on a new one, once, when that is safe
+ * (RFC 9112 9.3.1): the server may close an idle connection as we send. */
+static bool retry_ok(struct http_client_conn *c)
+{
+    struct hc_exchange *x = c->x;
+
+    return x && c->client && c->served > 0 && !c->got_bytes &&
+           x->idempotent && !x->retried;
+}
+
+/* Ends the exchange with the recorded error (or retries it). */
+void hc_fail(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    struct hc_exchange *x = c->x;
+    struct http_response r;
+
+    (void)ev;
+    if (!x)
+        return;
+    if (c->head_len)
+        c->head = rotor_stream_peek(s, c->head_len);
+    c->x = NULL;
+    response_fill(c, &r);
+    exchange_end(x, c->err, &r);
+}
+
+static void fail_with(struct http_client_conn *c, rotor_scope *s,
+                      const rotor_event *ev, int err, const char *why)
+{
+    if (retry_ok(c)) {
+        struct hc_exchange *x = c->x;
+        x->retried = true;
+        c->x = NULL;
+        if (dispatch(c->client, x) == 0)
+            return;
+        c->x = x;
+    }
+    record_error(c, err, why);
+    hc_fail(c, s, ev);
+}
+
+void hc_fail_io(struct http_client_conn *c, rotor_scope *s,
+                const rotor_event *ev)
+{
+    int e = rotor_event_error(ev);
+
+    fail_with(c, s, ev, e > 0 ? -e : e, NULL);
+}
+
+void hc_fail_timeout(struct http_client_conn *c, rotor_scope *s,
+                     const rotor_event *ev)
+{
+    record_error(c, HTTP_CLIENT_ETIMEDOUT, NULL);
+    hc_fail(c, s, ev);
+}
+
+void hc_fail_closed(struct http_client_conn *c, rotor_scope *s,
+                    const rotor_event *ev)
+{
+    fail_with(c, s, ev, HTTP_CLIENT_ECLOSED, NULL);
+}
+
+void hc_fail_head_too_large(struct http_client_conn *c, rotor_scope *s,
+                            const rotor_event *ev)
+{
+    record_error(c, HTTP_CLIENT_ETOOBIG, "response header line too long");
+    hc_fail(c, s, ev);
+}
