@@ -16,7 +16,7 @@ struct evbuffer;
 
 /* One request, from http_client_request() to its callback: the bytes to
  * send are formatted once, so that a retry sends the same. */
-struct hc_exchange {
+struct http_call {
     struct http_client *client;
     char *host, *port;      /* the pool's key */
     char *wire;             /* the request as sent */
@@ -24,6 +24,9 @@ struct hc_exchange {
     http_response_fn *on_response;
     http_chunk_fn *on_chunk;
     void *arg;
+    struct http_client_conn *conn;  /* the connection carrying it, or NULL */
+    bool paused;            /* http_call_pause: read no more body */
+    bool cancelled;         /* http_call_cancel: no callback, ever */
     bool head_request;      /* HEAD: the response has no body */
     bool idempotent;        /* may be sent again on a new connection */
     bool retried;
@@ -45,12 +48,14 @@ struct http_client_conn {
     struct http_client *client;     /* NULL once the client is freed */
     struct http_client_conn *prev, *next;   /* the client's connections */
     rotor_ref ref;
+    rotor_scope *s;                 /* its own, for events from outside */
     struct rotor_notifier *wake;    /* the pool hands over a request */
     char *host, *port;
-    struct hc_exchange *x;          /* the request in hand, or NULL */
+    struct http_call *x;          /* the request in hand, or NULL */
     bool pooled;                    /* idle, in the pool */
     bool sent;                      /* x is written to the server */
     bool got_bytes;                 /* some of x's response came */
+    bool holding;                   /* in `held`: resume is awaited */
     unsigned served;                /* responses completed */
     /* What the last action made of the input, for the guards. */
     int err;                        /* the request's end: 0 or an error */

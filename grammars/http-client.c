@@ -41,7 +41,7 @@ struct http_client {
 
 /* ---- exchanges --------------------------------------------------------- */
 
-static void exchange_free(struct hc_exchange *x)
+static void exchange_free(struct http_call *x)
 {
     if (!x)
         return;
@@ -62,16 +62,28 @@ static const char *error_text(int err)
 }
 
 /* Ends an exchange: its callback runs once, then it is freed. */
-static void exchange_end(struct hc_exchange *x, int err,
+static void exchange_end(struct http_call *x, int err,
                          const struct http_response *res)
 {
     struct http_response none = { .err = err, .err_text = error_text(err) };
 
-    x->on_response(err, res ? res : &none, x->arg);
+    if (!x->cancelled)
+        x->on_response(err, res ? res : &none, x->arg);
     exchange_free(x);
 }
 
 /* ---- the pool ---------------------------------------------------------- */
+
+/* The connection carries x now (NULL: none): each knows the other, so
+ * that the caller's pause, resume and cancel reach the machine. */
+static void conn_take(struct http_client_conn *c, struct http_call *x)
+{
+    if (c->x && c->x->conn == c)
+        c->x->conn = NULL;
+    c->x = x;
+    if (x)
+        x->conn = c;
+}
 
 static bool same_key(const struct http_client_conn *c, const char *host,
                      const char *port)
@@ -100,17 +112,17 @@ static unsigned pooled_count(struct http_client *cl, const char *host,
 
 /* Gives x to an idle connection of its key, or to a new one.  Returns 0,
  * or the code of rotor_spawn() (x is still the caller's then). */
-static int dispatch(struct http_client *cl, struct hc_exchange *x)
+static int dispatch(struct http_client *cl, struct http_call *x)
 {
     struct http_client_conn *c = pooled_for(cl, x->host, x->port);
 
     if (c) {
         c->pooled = false;
-        c->x = x;
+        conn_take(c, x);
         c->sent = false;
         if (rotor_notifier_notify(c->wake) == 0)
             return 0;
-        c->x = NULL;            /* it cannot be woken: a new one then */
+        conn_take(c, NULL);     /* it cannot be woken: a new one then */
     }
     rotor_ref r = rotor_spawn(cl->loop, cl->type, x);
     if (!rotor_ref_valid(r))
@@ -432,12 +444,12 @@ static char *request_format(const struct http_client_request *req,
     return buf;
 }
 
-static struct hc_exchange *exchange_new(struct http_client *cl,
+static struct http_call *exchange_new(struct http_client *cl,
                                         const struct http_client_request *req)
 {
     const char *method = req->method ? req->method : "GET";
     const char *port = req->port ? req->port : "80";
-    struct hc_exchange *x = calloc(1, sizeof *x);
+    struct http_call *x = calloc(1, sizeof *x);
 
     if (!x)
         return NULL;
@@ -460,13 +472,23 @@ int http_client_request(struct http_client *c,
                         const struct http_client_request *req,
                         http_response_fn *on_response, void *arg)
 {
+    return http_client_start(c, req, on_response, arg, NULL);
+}
+
+int http_client_start(struct http_client *c,
+                      const struct http_client_request *req,
+                      http_response_fn *on_response, void *arg,
+                      struct http_call **call)
+{
+    if (call)
+        *call = NULL;
     if (!c || !req || !on_response)
         return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
                                "client, request and callback are needed");
     int rc = request_check(req);
     if (rc < 0)
         return rc;
-    struct hc_exchange *x = exchange_new(c, req);
+    struct http_call *x = exchange_new(c, req);
     if (!x)
         return rotor_set_error(ROTOR_ENOMEM, "http_client_request: "
                                "out of memory");
@@ -475,7 +497,52 @@ int http_client_request(struct http_client *c,
     rc = dispatch(c, x);
     if (rc < 0)
         exchange_free(x);
+    else if (call)
+        *call = x;
     return rc;
+}
+
+/* ---- the caller's hold on a call --------------------------------------- */
+
+/* Tells the call's connection machine: from an action (another
+ * machine's), queued behind it; from outside the machines, at once. */
+static void tell_conn(struct http_client_conn *c, int event)
+{
+    struct rotor_loop *loop = rotor_scope_loop(c->s);
+
+    if (rotor_loop_send(loop, c->ref, event, NULL) == ROTOR_EBUSY)
+        rotor_send(c->s, c->ref, event, NULL);
+}
+
+int http_call_pause(struct http_call *call)
+{
+    if (!call || !call->on_chunk)
+        return rotor_set_error(ROTOR_EINVAL, "http_call_pause: "
+                               "only a streamed body can be held back");
+    call->paused = true;
+    return 0;
+}
+
+int http_call_resume(struct http_call *call)
+{
+    if (!call)
+        return rotor_set_error(ROTOR_EINVAL, "http_call_resume: no call");
+    call->paused = false;
+    struct http_client_conn *c = call->conn;
+    if (c && c->holding) {
+        c->holding = false;
+        tell_conn(c, http_client_conn_ev_resume);
+    }
+    return 0;
+}
+
+void http_call_cancel(struct http_call *call)
+{
+    if (!call || call->cancelled)
+        return;
+    call->cancelled = true;
+    if (call->conn)             /* its end frees the call */
+        rotor_kill(rotor_scope_loop(call->conn->s), call->conn->ref);
 }
 
 int http_client_request_future(struct http_client *c,
@@ -624,11 +691,12 @@ static struct http_limits conn_limits(const struct http_client *cl)
  * start is raised as connect_failed. */
 void hc_start(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
-    struct hc_exchange *x = rotor_event_data(ev);
+    struct http_call *x = rotor_event_data(ev);
     struct http_limits lim = conn_limits(x->client);
 
     c->ref = rotor_scope_self(s);
-    c->x = x;
+    c->s = s;
+    conn_take(c, x);
     conn_link(x->client, c);
     http_response_parser_init(&c->parser, &lim);
     c->host = strdup(x->host);
@@ -649,13 +717,13 @@ void hc_start(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 void hc_end(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
     struct http_client *cl = c->client;
-    struct hc_exchange *x = c->x;
+    struct http_call *x = c->x;
 
     (void)s;
     (void)ev;
     conn_unlink(c);
-    c->x = NULL;
-    if (x && !c->sent && cl && dispatch(cl, x) == 0)
+    conn_take(c, NULL);
+    if (x && !c->sent && !x->cancelled && cl && dispatch(cl, x) == 0)
         x = NULL;
     if (x)
         exchange_end(x, c->err ? c->err : HTTP_CLIENT_ECANCELED, NULL);
@@ -672,7 +740,7 @@ void hc_end(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 /* Writes the request in hand and readies the parser for its response. */
 void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
-    struct hc_exchange *x = c->x;
+    struct http_call *x = c->x;
 
     (void)ev;
     http_response_parser_reset(&c->parser, x->head_request);
@@ -889,7 +957,8 @@ void hc_body_read(struct http_client_conn *c, rotor_scope *s,
 
     (void)ev;
     c->got_bytes = true;
-    while (!done && !c->err && (p = rotor_stream_extent(s, &n)) != NULL) {
+    while (!done && !c->err && !c->x->paused && !c->x->cancelled &&
+           (p = rotor_stream_extent(s, &n)) != NULL) {
         ptrdiff_t used = body_extent(c, p, n, &done);
         if (used < 0)
             return;
@@ -950,14 +1019,14 @@ void hc_unpark(struct http_client_conn *c, rotor_scope *s,
 void hc_deliver(struct http_client_conn *c, rotor_scope *s,
                 const rotor_event *ev)
 {
-    struct hc_exchange *x = c->x;
+    struct http_call *x = c->x;
     struct http_response r;
 
     (void)ev;
     if (c->head_len)            /* peeked anew: the input may have moved */
         c->head = rotor_stream_peek(s, c->head_len);
     c->served++;
-    c->x = NULL;
+    conn_take(c, NULL);
     response_fill(c, &r);
     exchange_end(x, 0, &r);
     if (c->head_len) {
@@ -974,7 +1043,7 @@ void hc_deliver(struct http_client_conn *c, rotor_scope *s,
  * (RFC 9112 9.3.1): the server may close an idle connection as we send. */
 static bool retry_ok(struct http_client_conn *c)
 {
-    struct hc_exchange *x = c->x;
+    struct http_call *x = c->x;
 
     return x && c->client && c->served > 0 && !c->got_bytes &&
            x->idempotent && !x->retried;
@@ -983,7 +1052,7 @@ static bool retry_ok(struct http_client_conn *c)
 /* Ends the exchange with the recorded error (or retries it). */
 void hc_fail(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
-    struct hc_exchange *x = c->x;
+    struct http_call *x = c->x;
     struct http_response r;
 
     (void)ev;
@@ -991,7 +1060,7 @@ void hc_fail(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
         return;
     if (c->head_len)
         c->head = rotor_stream_peek(s, c->head_len);
-    c->x = NULL;
+    conn_take(c, NULL);
     response_fill(c, &r);
     exchange_end(x, c->err, &r);
 }
@@ -1000,12 +1069,12 @@ static void fail_with(struct http_client_conn *c, rotor_scope *s,
                       const rotor_event *ev, int err, const char *why)
 {
     if (retry_ok(c)) {
-        struct hc_exchange *x = c->x;
+        struct http_call *x = c->x;
         x->retried = true;
-        c->x = NULL;
+        conn_take(c, NULL);
         if (dispatch(c->client, x) == 0)
             return;
-        c->x = x;
+        conn_take(c, x);
     }
     record_error(c, err, why);
     hc_fail(c, s, ev);
@@ -1037,4 +1106,21 @@ void hc_fail_head_too_large(struct http_client_conn *c, rotor_scope *s,
 {
     record_error(c, HTTP_CLIENT_ETOOBIG, "response header line too long");
     hc_fail(c, s, ev);
+}
+
+/* ---- http_client_conn: a body held back -------------------------------- */
+
+bool hc_body_held(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x->paused && c->partial;
+}
+
+void hc_hold(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->holding = true;
 }

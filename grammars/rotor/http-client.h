@@ -122,6 +122,31 @@ int http_client_request(struct http_client *c,
                         const struct http_client_request *req,
                         http_response_fn *on_response, void *arg);
 
+/* A request in flight, from http_client_start() until its on_response
+ * has run (then the pointer is stale). */
+struct http_call;
+
+/* As http_client_request(), and *call (when call is not NULL) names the
+ * request, for the calls below.  *call is NULL when this fails. */
+int http_client_start(struct http_client *c,
+                      const struct http_client_request *req,
+                      http_response_fn *on_response, void *arg,
+                      struct http_call **call);
+
+/* Back-pressure for a streamed body: after http_call_pause() (typically
+ * from on_chunk) no more of the body is read, so the server's sending
+ * stops at TCP's window, until http_call_resume().  Neither deadline
+ * runs meanwhile.  Return 0, or ROTOR_EINVAL (call NULL; pause: the
+ * request has no on_chunk). */
+int http_call_pause(struct http_call *call);
+int http_call_resume(struct http_call *call);
+
+/* Gives the request up: its on_response is never called, and its
+ * connection (if it has begun) is closed rather than reused, since the
+ * rest of the response would still come on it.  From anywhere on the
+ * loop's thread, on_chunk included.  call NULL is accepted. */
+void http_call_cancel(struct http_call *call);
+
 /* Connections the client has opened so far (a measure of keep-alive:
  * N requests on one pooled connection count 1). */
 unsigned long http_client_connections(const struct http_client *c);

@@ -795,6 +795,148 @@ START_TEST(future_from_a_machine)
 }
 END_TEST
 
+/* ---- back-pressure and cancelling ------------------------------------- */
+
+/* A streamed body taken by a caller that pauses after each piece it gets,
+ * until the test resumes it; or cancels at its first piece. */
+struct holder {
+    struct http_call *call;
+    size_t got, pieces;
+    int calls, err;
+    bool cancel;
+};
+
+static void hold_chunk(const struct http_response *res, const char *data,
+                       size_t len, void *arg)
+{
+    struct holder *h = arg;
+
+    (void)res;
+    (void)data;
+    if (len == 0)
+        return;
+    h->got += len;
+    h->pieces++;
+    if (h->cancel)
+        http_call_cancel(h->call);
+    else
+        ck_assert_int_eq(http_call_pause(h->call), 0);
+}
+
+static void hold_response(int err, const struct http_response *res, void *arg)
+{
+    struct holder *h = arg;
+
+    (void)res;
+    h->calls++;
+    h->err = err;
+}
+
+static void start_held(struct holder *h)
+{
+    struct http_client_request r = {
+        .host = "127.0.0.1", .port = port, .on_chunk = hold_chunk,
+    };
+
+    ck_assert_int_eq(http_client_start(client, &r, hold_response, h,
+                                       &h->call), 0);
+    ck_assert_ptr_nonnull(h->call);
+}
+
+/* Sends until the socket takes no more without blocking: the client is
+ * not reading.  Returns the bytes sent. */
+static size_t peer_fill(int fd, size_t most)
+{
+    static char junk[65536];
+    size_t sent = 0;
+
+    memset(junk, 'z', sizeof junk);
+    while (sent < most) {
+        size_t n = most - sent < sizeof junk ? most - sent : sizeof junk;
+        ssize_t w = send(fd, junk, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0) {
+            ck_assert_int_eq(errno, EAGAIN);
+            break;
+        }
+        sent += (size_t)w;
+        ck_assert_int_ge(rotor_test_settle(t), 0);
+    }
+    return sent;
+}
+
+START_TEST(paused_body_is_not_read)
+{
+    const size_t total = 8u << 20;      /* more than every buffer between */
+    struct holder h = { 0 };
+    char req[1024], head[96];
+
+    start_held(&h);
+    int fd = peer_accept();
+    peer_read_request(fd, req, sizeof req);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", total);
+    peer_send(fd, head, (size_t)n);
+    size_t sent = peer_fill(fd, total);
+    ck_assert_uint_lt(sent, total);     /* the socket filled up */
+    ck_assert_uint_eq(h.pieces, 1);     /* one piece, then held */
+    ck_assert_uint_lt(h.got, sent);
+    ck_assert_int_eq(h.calls, 0);
+
+    /* Resumed piece by piece, the rest comes, and the connection is kept. */
+    for (int i = 0; i < 100000 && h.calls == 0; i++) {
+        ck_assert_int_eq(http_call_resume(h.call), 0);
+        ck_assert_int_ge(rotor_test_settle(t), 0);
+        if (sent < total)
+            sent += peer_fill(fd, total - sent);
+    }
+    ck_assert_int_eq(h.calls, 1);
+    ck_assert_int_eq(h.err, 0);
+    ck_assert_uint_eq(h.got, total);
+    ck_assert_uint_gt(h.pieces, 2);
+    ck_assert_uint_eq(http_client_connections(client), 1);
+    close(fd);
+}
+END_TEST
+
+START_TEST(cancel_mid_body)
+{
+    struct holder h = { .cancel = true };
+    char req[1024], buf[16];
+
+    start_held(&h);
+    int fd = peer_accept();
+    peer_read_request(fd, req, sizeof req);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+    ck_assert_uint_eq(h.pieces, 1);
+    PEER_SEND(fd, "def");
+    ck_assert_uint_eq(h.pieces, 1);     /* nothing after the cancel */
+    ck_assert_int_eq(h.calls, 0);       /* and no callback, ever */
+    expect_no_machine();                /* the connection is not reused */
+    wait_readable(fd);
+    ck_assert_int_eq(recv(fd, buf, sizeof buf, 0), 0);  /* closed */
+    close(fd);
+}
+END_TEST
+
+START_TEST(pause_needs_a_streamed_body)
+{
+    struct http_client_request r = { .host = "127.0.0.1", .port = port };
+    struct got g;
+    struct http_call *call;
+    char req[1024];
+
+    memset(&g, 0, sizeof g);
+    ck_assert_int_eq(http_client_start(client, &r, on_response, &g, &call), 0);
+    ck_assert_int_eq(http_call_pause(call), ROTOR_EINVAL);
+    ck_assert_int_eq(http_call_pause(NULL), ROTOR_EINVAL);
+    int fd = peer_accept();
+    peer_read_request(fd, req, sizeof req);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_OK(g, 200, "ok");
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http-client");
@@ -825,6 +967,9 @@ int main(void)
     tcase_add_test(tc, connect_deadline);
     tcase_add_test(tc, free_cancels);
     tcase_add_test(tc, future_from_a_machine);
+    tcase_add_test(tc, paused_body_is_not_read);
+    tcase_add_test(tc, cancel_mid_body);
+    tcase_add_test(tc, pause_needs_a_streamed_body);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
