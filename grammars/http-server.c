@@ -15,10 +15,13 @@
  * that must outlive its body.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -444,6 +447,35 @@ int http_respond_end(struct http_exchange *x)
     return r;
 }
 
+int http_respond_abort(struct http_exchange *x)
+{
+    if (x->answer != HTTP_ANSWER_STARTED)
+        return -1;
+    /* No last chunk: the close tells the client the body is cut short. */
+    x->close = 1;
+    x->answer = HTTP_ANSWER_DONE;
+    answer_wrote(x);
+    return 0;
+}
+
+int http_remote_addr(const struct http_exchange *x, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = rotor_stream_fd(x->s);
+    const void *a = NULL;
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        a = &((struct sockaddr_in *)&ss)->sin_addr;
+    else if (ss.ss_family == AF_INET6)
+        a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (!a || !inet_ntop(ss.ss_family, a, buf, (socklen_t)len))
+        return -1;
+    return (int)strlen(buf);
+}
+
 int http_defer(struct http_exchange *x)
 {
     struct http_conn *c = x->conn;
@@ -530,6 +562,27 @@ const char *http_field(const struct http_exchange *x, const char *lname,
         return NULL;
     *len = f->value.len;
     return x->head + f->value.off;
+}
+
+size_t http_field_count(const struct http_exchange *x)
+{
+    return x->conn->parser.req.nfields;
+}
+
+int http_field_at(const struct http_exchange *x, size_t i,
+                  const char **name, size_t *name_len,
+                  const char **value, size_t *value_len)
+{
+    const struct http_request *req = &x->conn->parser.req;
+
+    if (i >= req->nfields)
+        return -1;
+    const struct http_field *f = &req->fields[i];
+    *name = x->head + f->name.off;
+    *name_len = f->name.len;
+    *value = x->head + f->value.off;
+    *value_len = f->value.len;
+    return 0;
 }
 
 const char *http_body(struct http_exchange *x, size_t *len)

@@ -133,6 +133,13 @@ int http_minor(const struct http_exchange *x);
  * NUL-terminated, *len its length; NULL when there is none. */
 const char *http_field(const struct http_exchange *x, const char *lname,
                        size_t *len);
+/* The number of header fields, and the i-th (0-based) as sent (name in
+ * its case, value trimmed; not NUL-terminated): 0, or -1 when i is out of
+ * range.  For forwarding a request whole (a proxy). */
+size_t http_field_count(const struct http_exchange *x);
+int http_field_at(const struct http_exchange *x, size_t i,
+                  const char **name, size_t *name_len,
+                  const char **value, size_t *value_len);
 /* HTTP_WANT_BUFFER, in `respond`: the whole body, *len its length (NULL
  * and 0 if empty, or for the other modes). */
 const char *http_body(struct http_exchange *x, size_t *len);
@@ -196,6 +203,18 @@ int http_respond_end(struct http_exchange *x);
 /* Closes the connection after this answer (sends Connection: close).
  * Cannot fail. */
 void http_close_after(struct http_exchange *x);
+
+/* Ends an answer begun with http_respond_start() that cannot be finished
+ * (a proxy's upstream failed mid-body): no last chunk is sent, and the
+ * connection closes after what was, so the client sees the body cut
+ * short.  Returns 0, or -1 when no answer was started or it has ended. */
+int http_respond_abort(struct http_exchange *x);
+
+/* The client's address as text ("192.0.2.1", "2001:db8::1") in buf (len
+ * bytes; INET6_ADDRSTRLEN is enough), for X-Forwarded-For and logs.
+ * Returns its length, or -1 when the connection is not over IP or buf is
+ * too small. */
+int http_remote_addr(const struct http_exchange *x, char *buf, size_t len);
 
 /* ---- deferred answers ------------------------------------------------ */
 

@@ -1,0 +1,502 @@
+/*
+ * http-proxy: a reverse proxy made of librotor-http's two halves, the
+ * server's connection machines (grammars/http.rsm) taking requests and
+ * the client's (grammars/http-client.rsm) carrying them upstream, in one
+ * loop per thread.
+ *
+ *     http-proxy [--threads N] [--upstream-timeout MS] [--body-max BYTES]
+ *                [HOST:]PORT UPSTREAM [UPSTREAM...]
+ *
+ * Each UPSTREAM is HOST:PORT; requests go to them in turn (round robin,
+ * per thread), over keep-alive connections of each thread's pool.  The
+ * request is forwarded with its method, target and fields, less the
+ * hop-by-hop ones, plus Via and X-Forwarded-For; its body (at most
+ * --body-max bytes, 8 MiB by default: more gets 413) is read whole first.
+ * The answer streams back as it comes, at the pace of the client: when
+ * the client has 64 KiB still to take, the upstream connection is not
+ * read until it has taken most of it (http_answer_full(), writable,
+ * http_call_pause()), so a slow client never makes the proxy hold a big
+ * body.  An upstream that cannot be reached or answers badly gets the
+ * client a 502; one that does not answer within --upstream-timeout
+ * (30000 ms) a 504; one that fails mid-body, a connection closed before
+ * the body's end.  A client that goes away cancels its upstream request.
+ *
+ * "http-proxy: listening on HOST:PORT" goes to stderr once it listens;
+ * SIGINT and SIGTERM stop it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rotor/rotor.h>
+#include <rotor/http.h>
+
+#define MAX_THREADS 64
+#define MAX_UPSTREAMS 16
+#define PROXY_FIELDS_MAX 128        /* the server's parser allows 100 */
+
+struct upstream {
+    char host[256];
+    char port[32];
+};
+
+struct options {
+    struct upstream up[MAX_UPSTREAMS];
+    unsigned nup;
+    uint32_t upstream_timeout;      /* ms, the client's response deadline */
+    uint64_t body_max;
+};
+
+/* One per loop: the server's context and the client of that loop. */
+struct proxy_loop {
+    struct http_server srv;
+    struct http_client *client;
+    const struct options *opt;
+    unsigned next;                  /* the upstream of the next request */
+};
+
+/* One exchange being relayed, in the exchange's scratch space. */
+struct relay {
+    struct http_exchange *x;
+    struct http_call *call;         /* NULL once it answered */
+    bool started;                   /* the answer's head is sent */
+};
+
+_Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
+
+/* ---- fields --------------------------------------------------------------- */
+
+/* Fields that belong to one connection, not to the message (RFC 9110
+ * 7.6.1), and those the two halves write themselves. */
+static bool hop_by_hop(const char *name, size_t n)
+{
+    static const char *const names[] = {
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+        "proxy-authorization", "te", "trailer", "transfer-encoding",
+        "upgrade", "content-length", "host", "date", "expect",
+    };
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+            return true;
+    return false;
+}
+
+/* NUL-terminated copies of the fields for struct http_header, in one
+ * buffer: one per thread, since each use ends before the next begins
+ * (the client formats a request when it is given). */
+struct field_copy {
+    struct http_header h[PROXY_FIELDS_MAX + 2];
+    size_t n;
+    char buf[20000];
+    size_t used;
+};
+
+static _Thread_local struct field_copy field_buf;
+
+static struct field_copy *fields_begin(void)
+{
+    field_buf.n = field_buf.used = 0;
+    return &field_buf;
+}
+
+static const char *copy_str(struct field_copy *fc, const char *s, size_t n)
+{
+    if (fc->used + n + 1 > sizeof fc->buf)
+        return NULL;
+    char *p = fc->buf + fc->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    fc->used += n + 1;
+    return p;
+}
+
+static bool add_field(struct field_copy *fc, const char *name, size_t nlen,
+                      const char *value, size_t vlen)
+{
+    if (fc->n >= PROXY_FIELDS_MAX + 2)
+        return false;
+    const char *nm = copy_str(fc, name, nlen);
+    const char *v = copy_str(fc, value, vlen);
+    if (!nm || !v)
+        return false;
+    fc->h[fc->n++] = (struct http_header){ nm, v };
+    return true;
+}
+
+/* A field whose value gets our part appended (Via, X-Forwarded-For). */
+static bool add_joined(struct field_copy *fc, const char *name,
+                       const char *prev, size_t plen, const char *ours)
+{
+    char v[1024];
+    int n = prev ? snprintf(v, sizeof v, "%.*s, %s", (int)plen, prev, ours)
+                 : snprintf(v, sizeof v, "%s", ours);
+
+    return n > 0 && (size_t)n < sizeof v &&
+           add_field(fc, name, strlen(name), v, (size_t)n);
+}
+
+/* The request's fields as they go upstream. */
+static bool request_fields(struct http_exchange *x, struct field_copy *fc)
+{
+    const char *name, *value, *via = NULL, *xff = NULL;
+    size_t nlen, vlen, via_len = 0, xff_len = 0;
+    char addr[64];
+
+    for (size_t i = 0; http_field_at(x, i, &name, &nlen, &value, &vlen) == 0; i++) {
+        if (nlen == 3 && strncasecmp(name, "via", 3) == 0) {
+            via = value, via_len = vlen;
+        } else if (nlen == 15 && strncasecmp(name, "x-forwarded-for", 15) == 0) {
+            xff = value, xff_len = vlen;
+        } else if (!hop_by_hop(name, nlen) &&
+                   !add_field(fc, name, nlen, value, vlen)) {
+            return false;
+        }
+    }
+    if (http_remote_addr(x, addr, sizeof addr) < 0)
+        strcpy(addr, "unknown");
+    return add_joined(fc, "Via", via, via_len,
+                      http_minor(x) ? "1.1 rotor" : "1.0 rotor") &&
+           add_joined(fc, "X-Forwarded-For", xff, xff_len, addr);
+}
+
+/* The response's fields as they go to the client. */
+static bool response_fields(const struct http_response *res,
+                            struct field_copy *fc)
+{
+    const char *name, *value, *via = NULL;
+    size_t nlen, vlen, via_len = 0;
+    size_t n = http_response_header_count(res);
+
+    for (size_t i = 0; i < n; i++) {
+        http_response_header_at(res, i, &name, &nlen, &value, &vlen);
+        if (nlen == 3 && strncasecmp(name, "via", 3) == 0)
+            via = value, via_len = vlen;
+        else if (!hop_by_hop(name, nlen) &&
+                 !add_field(fc, name, nlen, value, vlen))
+            return false;
+    }
+    return add_joined(fc, "Via", via, via_len,
+                      http_response_minor(res) ? "1.1 rotor" : "1.0 rotor");
+}
+
+/* ---- answers ---------------------------------------------------------------- */
+
+static void answer_plain(struct http_exchange *x, int status, const char *msg)
+{
+    static const struct http_header text = { "Content-Type", "text/plain" };
+
+    http_respond(x, status, &text, 1, msg, strlen(msg));
+}
+
+/* The upstream failed before its answer began: 504 for its deadline,
+ * 502 for everything else (unreachable, malformed, closed, too big). */
+static void answer_failure(struct http_exchange *x, int err)
+{
+    if (err == HTTP_CLIENT_ETIMEDOUT)
+        answer_plain(x, 504, "Gateway Timeout\n");
+    else
+        answer_plain(x, 502, "Bad Gateway\n");
+}
+
+static bool start_answer(struct relay *r, const struct http_response *res)
+{
+    struct field_copy *fc = fields_begin();
+
+    r->started = response_fields(res, fc) &&
+                 http_respond_start(r->x, http_response_status(res), fc->h,
+                                    fc->n) == 0;
+    return r->started;
+}
+
+/* ---- the upstream's side ---------------------------------------------------- */
+
+/* The head is in (len 0), then each piece of the body: to the client, at
+ * its pace. */
+static void upstream_piece(const struct http_response *res, const char *data,
+                           size_t len, void *arg)
+{
+    struct relay *r = arg;
+
+    if (len == 0) {
+        if (!start_answer(r, res)) {
+            http_call_cancel(r->call);      /* no on_response after this */
+            r->call = NULL;
+            answer_plain(r->x, 502, "Bad Gateway\n");
+        }
+        return;
+    }
+    http_respond_chunk(r->x, data, len);
+    if (http_answer_full(r->x))
+        http_call_pause(r->call);
+}
+
+static void upstream_done(int err, const struct http_response *res, void *arg)
+{
+    struct relay *r = arg;
+    struct field_copy *fc;
+
+    r->call = NULL;
+    if (r->started) {
+        if (err)
+            http_respond_abort(r->x);
+        else
+            http_respond_end(r->x);
+    } else if (err) {
+        answer_failure(r->x, err);
+    } else {
+        /* No body: HEAD, 204, 304, or an empty one. */
+        fc = fields_begin();
+        if (!response_fields(res, fc) ||
+            http_respond(r->x, http_response_status(res), fc->h, fc->n,
+                         NULL, 0) < 0)
+            answer_plain(r->x, 502, "Bad Gateway\n");
+    }
+}
+
+/* ---- the client's side -------------------------------------------------------- */
+
+static const struct upstream *pick_upstream(struct proxy_loop *pl)
+{
+    const struct upstream *u = &pl->opt->up[pl->next];
+
+    pl->next = (pl->next + 1) % pl->opt->nup;
+    return u;
+}
+
+/* Starts the upstream request; false when it could not even start. */
+static bool forward(struct proxy_loop *pl, struct relay *r,
+                    struct field_copy *fc)
+{
+    size_t mlen, tlen, blen;
+    const char *m = http_method_name(r->x, &mlen);
+    const char *t = http_target(r->x, &tlen);
+    const struct upstream *u = pick_upstream(pl);
+    const char *method = copy_str(fc, m, mlen), *target = copy_str(fc, t, tlen);
+    struct http_client_request req = {
+        .method = method, .host = u->host, .port = u->port, .target = target,
+        .headers = fc->h, .nheaders = fc->n,
+        .on_chunk = upstream_piece,
+    };
+    bool ok = method && target;
+
+    req.body = http_body(r->x, &blen);
+    req.body_len = blen;
+    /* The request is copied: its strings may change once this returns. */
+    return ok && http_client_start(pl->client, &req, upstream_done, r,
+                                   &r->call) == 0;
+}
+
+static void relay_request(struct http_exchange *x)
+{
+    struct proxy_loop *pl = http_app(x);
+    struct relay *r = http_scratch(x);
+    struct field_copy *fc = fields_begin();
+
+    r->x = x;
+    if (http_defer(x) < 0)
+        answer_plain(x, 500, "Internal Server Error\n");
+    else if (!request_fields(x, fc))
+        answer_plain(x, 431, "Request Header Fields Too Large\n");
+    else if (!forward(pl, r, fc))
+        answer_plain(x, 502, "Bad Gateway\n");
+}
+
+/* The client has taken most of what it had to take: read on upstream. */
+static void client_caught_up(struct http_exchange *x)
+{
+    struct relay *r = http_scratch(x);
+
+    if (r->call)
+        http_call_resume(r->call);
+}
+
+/* The client went away (or the answer was too late to begin): the
+ * upstream request goes too. */
+static void client_gone(struct http_exchange *x)
+{
+    struct relay *r = http_scratch(x);
+
+    http_call_cancel(r->call);
+    r->call = NULL;
+}
+
+static struct http_handler relay_handler = {
+    .want = HTTP_WANT_BUFFER,
+    .body_max = 8u << 20,
+    .respond = relay_request,
+    .writable = client_caught_up,
+    .aborted = client_gone,
+};
+
+static void not_allowed(struct http_exchange *x)
+{
+    http_close_after(x);
+    answer_plain(x, 405, "Method Not Allowed\n");
+}
+
+static const struct http_handler not_allowed_handler = {
+    .want = HTTP_WANT_IGNORE, .body_max = 1 << 20, .respond = not_allowed,
+};
+
+/* Everything in origin form goes upstream; CONNECT and absolute or
+ * authority targets are not a reverse proxy's business. */
+static const struct http_handler *route(struct http_exchange *x, void *app)
+{
+    size_t n;
+    const char *t = http_target(x, &n);
+
+    (void)app;
+    if (http_method(x) == HTTP_CONNECT)
+        return &not_allowed_handler;
+    if (n == 0 || (t[0] != '/' && !(n == 1 && t[0] == '*')))
+        return NULL;                        /* 404 */
+    return &relay_handler;
+}
+
+/* ---- loops ---------------------------------------------------------------- */
+
+static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
+                                         const struct options *opt, int fd)
+{
+    struct rotor_config cfg;
+    struct http_client_config cc;
+    struct rotor_loop *loop;
+
+    http_server_init(&pl->srv, route, pl);
+    pl->opt = opt;
+    rotor_config_init(&cfg);
+    cfg.context = &pl->srv;
+    if (!(loop = rotor_loop_new(&cfg)))
+        return NULL;
+    http_client_config_init(&cc);
+    cc.response_timeout = opt->upstream_timeout;
+    cc.body_max = UINT64_MAX;               /* streamed, at the client's pace */
+    cc.max_idle_per_host = 64;
+    if (!(pl->client = http_client_new(loop, &cc)) ||
+        !rotor_ref_valid(http_server_listen(loop, fd))) {
+        http_client_free(pl->client);
+        rotor_loop_free(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+/* ---- the command line ----------------------------------------------------- */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: http-proxy [--threads N] [--upstream-timeout MS] "
+                    "[--body-max BYTES] [HOST:]PORT UPSTREAM [UPSTREAM...]\n"
+                    "       each UPSTREAM is HOST:PORT\n");
+    return 2;
+}
+
+static int number(const char *s, unsigned long long lo, unsigned long long hi,
+                  unsigned long long *out)
+{
+    char *end;
+
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int add_upstream(struct options *opt, const char *arg)
+{
+    struct upstream *u = &opt->up[opt->nup];
+
+    if (opt->nup == MAX_UPSTREAMS || !strchr(arg, ':') ||
+        rotor_listen_addr_parse(arg, "127.0.0.1", u->host, sizeof u->host,
+                                u->port, sizeof u->port) < 0)
+        return -1;
+    opt->nup++;
+    return 0;
+}
+
+/* Options, then LISTEN and the upstreams.  Returns the index of LISTEN,
+ * or -1. */
+static int parse_args(int argc, char **argv, struct options *opt,
+                      unsigned long long *threads)
+{
+    unsigned long long v;
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
+        const char *a = argv[i];
+        if (i + 1 >= argc)
+            return -1;
+        if (!strcmp(a, "--threads") && number(argv[i + 1], 1, MAX_THREADS, &v) == 0)
+            *threads = v;
+        else if (!strcmp(a, "--upstream-timeout") &&
+                 number(argv[i + 1], 1, 86400000, &v) == 0)
+            opt->upstream_timeout = (uint32_t)v;
+        else if (!strcmp(a, "--body-max") && number(argv[i + 1], 0, 1ull << 40, &v) == 0)
+            opt->body_max = v;
+        else
+            return -1;
+    }
+    if (argc - i < 2)
+        return -1;
+    for (int k = i + 1; k < argc; k++)
+        if (add_upstream(opt, argv[k]) < 0) {
+            fprintf(stderr, "http-proxy: bad upstream '%s'\n", argv[k]);
+            return -1;
+        }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    static struct options opt = { .upstream_timeout = 30000,
+                                  .body_max = 8u << 20 };
+    static struct proxy_loop pls[MAX_THREADS];
+    struct rotor_loop *loops[MAX_THREADS];
+    char host[256], port[32], where[300];
+    unsigned long long threads = 1;
+    int n, at = parse_args(argc, argv, &opt, &threads);
+
+    if (at < 0)
+        return usage();
+    relay_handler.body_max = opt.body_max;
+    if (rotor_listen_addr_parse(argv[at], "127.0.0.1", host, sizeof host,
+                                port, sizeof port) < 0) {
+        fprintf(stderr, "http-proxy: %s\n", rotor_last_error());
+        return usage();
+    }
+    /* The first socket settles the port (0: a free one); the others
+     * share it. */
+    int flags = threads > 1 ? ROTOR_LISTEN_REUSEPORT : 0;
+    int fd = rotor_listen_socket(host, port, flags);
+    if (fd < 0) {
+        fprintf(stderr, "http-proxy: %s\n", rotor_last_error());
+        return 1;
+    }
+    rotor_socket_describe(fd, where, sizeof where);
+    snprintf(port, sizeof port, "%d", rotor_socket_port(fd));
+    for (n = 0; n < (int)threads; n++) {
+        if ((n > 0 && (fd = rotor_listen_socket(host, port, flags)) < 0) ||
+            !(loops[n] = proxy_loop_new(&pls[n], &opt, fd))) {
+            fprintf(stderr, "http-proxy: %s\n", rotor_last_error());
+            return 1;
+        }
+    }
+    fprintf(stderr, "http-proxy: listening on %s\n", where);
+
+    int rc = rotor_loop_run_all(loops, (size_t)n);
+    if (rc < 0)
+        fprintf(stderr, "http-proxy: %s\n", rotor_last_error());
+    for (int i = 0; i < n; i++) {
+        http_client_free(pls[i].client);
+        rotor_loop_free(loops[i]);
+        http_server_fini(&pls[i].srv);
+    }
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,201 @@
+#!/bin/sh
+# http-proxy.sh: examples/http-proxy between curl and real upstreams: two
+# hello-http servers (round robin, keep-alive, bodies both ways), socat
+# peers that never answer or answer garbage (504, 502), a port nobody
+# listens on (502), requests the server refuses before anything goes
+# upstream, and with nginx installed, a 64 MiB file to a client that
+# stops reading: the proxy stops reading its upstream (its trace shows
+# the client connection held) instead of holding the body.
+. "$top_srcdir/tests/e2e/lib.sh"
+need curl
+PROXY="$top_builddir/examples/http-proxy"
+HELLO="$top_builddir/examples/hello-http"
+NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
+
+# background NAME LOG CMD...: a server on a free port, its PORT printed
+# in its "listening on" line; sets BG_PORT and remembers its pid.
+background() {
+    start_server "$@"
+    BG_PORT=$PORT
+    PIDS="$PIDS $SERVER_PID"
+    SERVER_PID=
+}
+
+# socat_peer NAME SYSTEM-COMMAND: a scripted upstream on a free port
+# (a few random tries); sets BG_PORT.
+socat_peer() {
+    for try in 1 2 3 4 5; do
+        BG_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+        "$SOCAT" "TCP-LISTEN:$BG_PORT,bind=127.0.0.1,reuseaddr,fork" \
+            "SYSTEM:$2" 2>"$WORK/$1.err" &
+        pid=$!
+        deadline=$(( $(date +%s) + E2E_PATIENCE ))
+        until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$BG_PORT" 2>/dev/null; do
+            kill -0 "$pid" 2>/dev/null || break
+            [ "$(date +%s)" -gt "$deadline" ] && fail "$1 did not start"
+            sleep 0.05
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            PIDS="$PIDS $pid"
+            return 0
+        fi
+        wait "$pid" 2>/dev/null
+    done
+    fail "$1 did not start: $(cat "$WORK/$1.err")"
+}
+
+# status URL [CURL-ARGS]: the status code the proxy answers.
+status() {
+    url=$1; shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time "$E2E_PATIENCE" "$@" "$url"
+}
+
+visits() { curl -s "http://127.0.0.1:$1/num" | sed 's/[^0-9]//g'; }
+
+background hello-a "$WORK/a.log" "$HELLO" 127.0.0.1:0; A=$BG_PORT
+background hello-b "$WORK/b.log" "$HELLO" 127.0.0.1:0; B=$BG_PORT
+ROTOR_TRACE="$WORK/proxy.trace" \
+    background proxy "$WORK/proxy.log" "$PROXY" --upstream-timeout 1000 \
+    127.0.0.1:0 "127.0.0.1:$A" "127.0.0.1:$B"
+P=$BG_PORT
+URL=http://127.0.0.1:$P
+
+# ---- answers, round robin, keep-alive -------------------------------------
+
+urls=
+i=0
+while [ $i -lt 20 ]; do urls="$urls $URL/n$i"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+curl -s --max-time "$E2E_PATIENCE" $urls >"$WORK/names" || fail "curl through the proxy"
+i=0
+while [ $i -lt 20 ]; do
+    grep -q "^Hello n$i!\$" "$WORK/names" || grep -q "Hello n$i!" "$WORK/names" ||
+        fail "no answer for /n$i: $(cat "$WORK/names")"
+    i=$((i + 1))
+done
+va=$(visits "$A") vb=$(visits "$B")
+# Each counts its own /num too: 10 proxied requests each, plus 1.
+[ "$va" = 11 ] && [ "$vb" = 11 ] || fail "round robin: upstream visits $va and $vb, not 11 and 11"
+pass "20 requests answered in order, 10 to each upstream"
+
+[ "$(curl -s "$URL/")" = "Hello World!" ] || fail "GET / through the proxy"
+curl -s -D "$WORK/h" -o /dev/null "$URL/"
+grep -qi '^via: 1.1 rotor' "$WORK/h" || fail "no Via on the answer: $(cat "$WORK/h")"
+pass "GET / with Via on the answer"
+
+# ---- bodies ------------------------------------------------------------------
+
+head -c 3000000 /dev/urandom >"$WORK/up.bin"
+want="Hello put! 3000000 bytes, cksum $(cksum <"$WORK/up.bin" | cut -d' ' -f1)"
+got=$(curl -s --max-time "$E2E_PATIENCE" -T "$WORK/up.bin" "$URL/put")
+[ "$got" = "$want" ] || fail "PUT 3 MB: got '$got', want '$want'"
+got=$(curl -s --max-time "$E2E_PATIENCE" -X POST --data-binary @"$WORK/up.bin" \
+       -H 'Content-Type: application/octet-stream' "$URL/post")
+[ "$(status "$URL/post" -X POST --data-binary @"$WORK/up.bin")" = 413 ] ||
+    fail "a 3 MB POST: hello-http buffers at most 1 MiB, so 413 through the proxy"
+head -c 500000 /dev/urandom >"$WORK/small.bin"
+want="Hello post! 500000 bytes, cksum $(cksum <"$WORK/small.bin" | cut -d' ' -f1)"
+got=$(curl -s --max-time "$E2E_PATIENCE" --data-binary @"$WORK/small.bin" "$URL/post")
+[ "$got" = "$want" ] || fail "POST 500 kB: got '$got', want '$want'"
+pass "request bodies reach the upstream whole (PUT 3 MB, POST 500 kB; the upstream's 413 comes back)"
+
+# ---- what the server refuses never goes upstream -----------------------------
+
+before=$(( $(visits "$A") + $(visits "$B") ))
+printf 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n' |
+    "$SOCAT" -t 30 - "TCP:127.0.0.1:$P" >"$WORK/bad" 2>&1
+head -n 1 "$WORK/bad" | grep -q '^HTTP/1.1 400 ' || fail "bad head: $(cat -v "$WORK/bad")"
+long=$(head -c 20000 /dev/zero | tr '\0' a)
+printf 'GET / HTTP/1.1\r\nHost: x\r\nX: %s\r\n\r\n' "$long" |
+    "$SOCAT" -t 30 - "TCP:127.0.0.1:$P" >"$WORK/big" 2>&1
+head -n 1 "$WORK/big" | grep -q '^HTTP/1.1 431 ' || fail "huge head: $(head -c 200 "$WORK/big" | cat -v)"
+[ "$(status "$URL/x" -X CONNECT)" = 405 ] || fail "CONNECT is not refused"
+after=$(( $(visits "$A") + $(visits "$B") ))
+# The two /num of each count: 2 more than before, and nothing else.
+[ "$after" = $((before + 2)) ] || fail "refused requests reached an upstream ($before -> $after)"
+pass "400, 431 and 405 answered by the proxy, nothing sent upstream"
+
+# ---- upstream failures ---------------------------------------------------------
+
+stop_dead() { kill "$1"; wait "$1" 2>/dev/null; }
+background dead "$WORK/dead.log" "$HELLO" 127.0.0.1:0; DEAD=$BG_PORT
+stop_dead "${PIDS##* }"
+ROTOR_TRACE= background proxy2 "$WORK/proxy2.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$DEAD"
+[ "$(status "http://127.0.0.1:$BG_PORT/")" = 502 ] || fail "refused upstream: not 502"
+pass "an upstream nobody listens on: 502"
+
+socat_peer silent 'sleep 120'
+SILENT=$BG_PORT
+background proxy3 "$WORK/proxy3.log" "$PROXY" --upstream-timeout 300 \
+    127.0.0.1:0 "127.0.0.1:$SILENT"
+[ "$(status "http://127.0.0.1:$BG_PORT/")" = 504 ] || fail "silent upstream: not 504"
+pass "an upstream that never answers: 504 at --upstream-timeout"
+
+socat_peer garbage "printf 'HELLO THERE\\r\\n\\r\\n'; sleep 1"
+background proxy4 "$WORK/proxy4.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
+[ "$(status "http://127.0.0.1:$BG_PORT/")" = 502 ] || fail "garbage upstream: not 502"
+pass "an upstream that answers garbage: 502"
+
+# ---- a slow client: back-pressure to the upstream -------------------------------
+
+if [ -z "$NGINX" ]; then
+    echo "skip: no nginx for the 64 MiB upstream"
+    exit 0
+fi
+mkdir -p "$WORK/www" "$WORK/tmp"
+head -c 67108864 /dev/urandom >"$WORK/www/big.bin"
+for try in 1 2 3 4 5; do
+    NP=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    cat >"$WORK/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/tmp/body;
+    proxy_temp_path $WORK/tmp/proxy;
+    fastcgi_temp_path $WORK/tmp/fastcgi;
+    uwsgi_temp_path $WORK/tmp/uwsgi;
+    scgi_temp_path $WORK/tmp/scgi;
+    sendfile off;
+    server { listen 127.0.0.1:$NP; root $WORK/www; }
+}
+CONF
+    "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
+    npid=$!
+    deadline=$(( $(date +%s) + E2E_PATIENCE ))
+    until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$NP" 2>/dev/null; do
+        kill -0 "$npid" 2>/dev/null || break
+        [ "$(date +%s)" -gt "$deadline" ] && fail "nginx did not start"
+        sleep 0.05
+    done
+    kill -0 "$npid" 2>/dev/null && break
+    wait "$npid" 2>/dev/null
+done
+PIDS="$PIDS $npid"
+: >"$WORK/slow.trace"
+ROTOR_TRACE="$WORK/slow.trace" \
+    background proxy5 "$WORK/proxy5.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$NP"
+PP=$BG_PORT
+PROXY5=${PIDS##* }
+# The client stops reading: socat's output goes to a fifo nobody reads
+# until the proxy's trace shows the upstream connection held.
+mkfifo "$WORK/fifo"
+printf 'GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+    "$SOCAT" -t 120 - "TCP:127.0.0.1:$PP,rcvbuf=8192" >"$WORK/fifo" &
+reader=$!
+wait_for "$WORK/slow.trace" "http_client_conn	[0-9.]*	body	input	held" \
+    "the proxy never held its upstream back"
+rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PROXY5/status")
+[ "$rss" -lt 32768 ] || fail "the proxy holds $rss kB for a client that reads nothing"
+# Now the client reads everything: the whole file, byte for byte.
+sed '1,/^\r$/d' <"$WORK/fifo" >"$WORK/got.bin"
+wait "$reader"
+cmp -s "$WORK/got.bin" "$WORK/www/big.bin" ||
+    fail "the 64 MiB body differs ($(wc -c <"$WORK/got.bin") bytes)"
+pass "64 MiB to a client that stopped reading: upstream held, peak ${rss} kB, then the whole file"
