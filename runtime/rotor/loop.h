@@ -73,8 +73,9 @@ int rotor_loop_stop_async(struct rotor_loop *loop);
  * rotor_loop_stop()), the number of the signal that stopped them, or a
  * negative code: ROTOR_EINVAL (loops NULL, n 0, a loop NULL), ROTOR_ENOMEM,
  * ROTOR_EIO (the signals cannot be watched, or a thread cannot be
- * started: none of the loops then runs on, those started are stopped and
- * joined first), or the first failure of rotor_loop_run(). */
+ * started: then loops[0] does not run, and the loops already started are
+ * stopped and joined before the return), or the first failure of
+ * rotor_loop_run(). */
 int rotor_loop_run_all(struct rotor_loop *const *loops, size_t n);
 
 /* Ends every machine still alive (each `destroy` runs once; rotor_spawn()
