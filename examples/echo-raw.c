@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <rotor/rotor.h>
 
 #include "echo-raw-data.h"
@@ -128,11 +126,6 @@ void write_pending(struct echo_conn *self, rotor_scope *s,
 
 /* ---- main --------------------------------------------------------------- */
 
-static void on_signal(evutil_socket_t sig, short what, void *loop)
-{
-    rotor_loop_stop(loop);
-}
-
 static int usage(void)
 {
     fprintf(stderr, "usage: echo-raw [HOST:]PORT   (default 127.0.0.1:3000)\n");
@@ -160,11 +153,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
         return 1;
     }
-    struct event *sigint = evsignal_new(rotor_loop_base(loop), SIGINT, on_signal, loop);
-    struct event *sigterm = evsignal_new(rotor_loop_base(loop), SIGTERM, on_signal, loop);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
-
     rotor_ref acceptor = rotor_spawn(loop, &echo_acceptor_machine, (void *)(intptr_t)fd);
     if (!rotor_ref_valid(acceptor)) {
         fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
@@ -173,9 +161,10 @@ int main(int argc, char **argv)
     rotor_socket_describe(fd, where, sizeof where);
     fprintf(stderr, "echo-raw: listening on %s\n", where);
 
-    int rc = rotor_loop_run(loop);
-    event_free(sigint);
-    event_free(sigterm);
+    /* Until SIGINT, SIGTERM or SIGHUP, a normal end (exit status 0). */
+    int rc = rotor_loop_run_all(&loop, 1);
+    if (rc < 0)
+        fprintf(stderr, "echo-raw: %s\n", rotor_last_error());
     rotor_loop_free(loop);
-    return rc == 0 ? 0 : 1;
+    return rc < 0 ? 1 : 0;
 }

@@ -12,16 +12,14 @@
  * With --threads N (N > 1), N threads each run a loop of their own with a
  * listening socket of their own, all bound to the same port with
  * SO_REUSEPORT: the kernel spreads the clients, and the loops share
- * nothing.  At exit each thread's count of clients is printed.
+ * nothing.  At exit each thread's count of clients is printed.  SIGINT,
+ * SIGTERM and SIGHUP stop every loop (rotor_loop_run_all()).
  */
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
 #include <rotor/rotor.h>
 
 #include "echo-data.h"
@@ -32,29 +30,14 @@
 /* ---- main --------------------------------------------------------------- */
 
 struct worker {
-    pthread_t          thread;
     struct rotor_loop *loop;
     struct echo_stats  stats;
-    int                fd, rc;
+    int                fd;
 };
 
 static struct worker workers[MAX_THREADS];
+static struct rotor_loop *loops[MAX_THREADS];
 static int nworkers = 1;
-
-/* In the first loop's thread: stop it here, the others by message. */
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    rotor_loop_stop(workers[0].loop);
-    for (int i = 1; i < nworkers; i++)
-        rotor_loop_stop_async(workers[i].loop);
-}
-
-static void *run_worker(void *arg)
-{
-    struct worker *w = arg;
-    w->rc = rotor_loop_run(w->loop);
-    return NULL;
-}
 
 static int usage(void)
 {
@@ -85,13 +68,13 @@ static int open_sockets(const char *host, const char *port)
     return 0;
 }
 
-static int start_loops(void)
+static int make_loops(void)
 {
     for (int i = 0; i < nworkers; i++) {
         struct rotor_config cfg;
         rotor_config_init(&cfg);
         cfg.context = &workers[i].stats;
-        workers[i].loop = rotor_loop_new(&cfg);
+        loops[i] = workers[i].loop = rotor_loop_new(&cfg);
         if (!workers[i].loop ||
             rotor_listen(workers[i].loop, &echo_listener_machine,
                          workers[i].fd, NULL).gen == 0) {
@@ -123,45 +106,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "echo-server: %s\n", rotor_last_error());
         return usage();
     }
-    if (open_sockets(host, port) < 0 || start_loops() < 0)
+    if (open_sockets(host, port) < 0 || make_loops() < 0)
         return 1;
     rotor_socket_describe(workers[0].fd, where, sizeof where);
-
-    /* Signals go to this thread only, where the first loop runs. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    for (int i = 1; i < nworkers; i++)
-        pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    struct event_base *base = rotor_loop_base(workers[0].loop);
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
 
     if (nworkers > 1)
         fprintf(stderr, "echo-server: %d threads, one loop and one "
                 "SO_REUSEPORT socket each\n", nworkers);
     fprintf(stderr, "echo-server: listening on %s\n", where);
-    run_worker(&workers[0]);
+    /* Until SIGINT or SIGTERM: a signal is a normal end, exit status 0. */
+    int rc = rotor_loop_run_all(loops, (size_t)nworkers);
+    if (rc < 0)
+        fprintf(stderr, "echo-server: %s\n", rotor_last_error());
 
-    int rc = 0;
-    for (int i = 0; i < nworkers; i++) {
-        if (i > 0)
-            pthread_join(workers[i].thread, NULL);
-        if (workers[i].rc != 0)
-            rc = 1;
-    }
-    event_free(sigint);
-    event_free(sigterm);
     for (int i = 0; i < nworkers; i++) {
         if (nworkers > 1)
             fprintf(stderr, "echo-server: thread %d served %lu clients\n", i,
                     workers[i].stats.clients);
         rotor_loop_free(workers[i].loop);
     }
-    return rc;
+    return rc < 0 ? 1 : 0;
 }

@@ -17,20 +17,17 @@
  * --threads N runs N loops, one per thread, each with its own listening
  * socket on the same port (SO_REUSEPORT); the visit counter is shared.
  * Port 0 picks a free port; "hello-http: listening on HOST:PORT" goes to
- * stderr.  SIGINT and SIGTERM stop it cleanly.
+ * stderr.  SIGINT, SIGTERM and SIGHUP stop it cleanly (every loop:
+ * rotor_loop_run_all()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <event2/event.h>
 #include <rotor/rotor.h>
 #include <rotor/http.h>
 
@@ -207,62 +204,26 @@ static const struct http_handler *route(struct http_exchange *x, void *app)
     }
 }
 
-/* ---- loops and threads -------------------------------------------------- */
+/* ---- loops ------------------------------------------------------------- */
 
-struct worker {
-    pthread_t thread;
-    struct rotor_loop *loop;
-    int stop[2];                /* a byte on stop[1] ends the loop */
-    struct event *stop_ev;
-    int rc;
-};
+static struct rotor_loop *loops[MAX_THREADS];
+static int nloops;
 
-static struct worker workers[MAX_THREADS];
-static int nworkers;
-
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    struct worker *w = arg;
-
-    (void)fd;
-    (void)what;
-    rotor_loop_stop(w->loop);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)sig;
-    (void)what;
-    (void)arg;
-    for (int i = 0; i < nworkers; i++)
-        if (write(workers[i].stop[1], "", 1) < 0)
-            rotor_loop_stop(workers[i].loop);   /* cannot happen: ours */
-}
-
-static void *run_worker(void *arg)
-{
-    struct worker *w = arg;
-
-    w->rc = rotor_loop_run(w->loop);
-    return NULL;
-}
-
-static int worker_setup(struct worker *w, struct hello *h, int fd)
+/* A loop whose context is the server, listening on fd. */
+static struct rotor_loop *server_loop(struct hello *h, int fd)
 {
     struct rotor_config cfg;
 
     rotor_config_init(&cfg);
     cfg.context = &h->srv;
-    w->loop = rotor_loop_new(&cfg);
-    if (!w->loop || pipe(w->stop) < 0)
-        return -1;
-    w->stop_ev = event_new(rotor_loop_base(w->loop), w->stop[0],
-                           EV_READ | EV_PERSIST, on_stop, w);
-    if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
-        return -1;
-    if (!rotor_ref_valid(http_server_listen(w->loop, fd)))
-        return -1;
-    return 0;
+    struct rotor_loop *loop = rotor_loop_new(&cfg);
+    if (!loop)
+        return NULL;
+    if (!rotor_ref_valid(http_server_listen(loop, fd))) {
+        rotor_loop_free(loop);
+        return NULL;
+    }
+    return loop;
 }
 
 /* HTTPS: the certificate chain and key, ALPN http/1.1 so that clients
@@ -358,56 +319,26 @@ int main(int argc, char **argv)
     }
     rotor_socket_describe(fd, where, sizeof where);
     snprintf(port, sizeof port, "%d", rotor_socket_port(fd));
-    for (nworkers = 0; nworkers < (int)threads; nworkers++) {
-        if (nworkers > 0 && (fd = rotor_listen_socket(host, port, flags)) < 0) {
+    for (nloops = 0; nloops < (int)threads; nloops++) {
+        if (nloops > 0 && (fd = rotor_listen_socket(host, port, flags)) < 0) {
             fprintf(stderr, "hello-http: %s\n", rotor_last_error());
             return 1;
         }
-        if (worker_setup(&workers[nworkers], &hello, fd) < 0) {
+        if (!(loops[nloops] = server_loop(&hello, fd))) {
             fprintf(stderr, "hello-http: %s\n", rotor_last_error());
             return 1;
         }
     }
-
-    struct rotor_loop *main_loop = workers[0].loop;
-    struct event *sigint = evsignal_new(rotor_loop_base(main_loop), SIGINT,
-                                        on_signal, NULL);
-    struct event *sigterm = evsignal_new(rotor_loop_base(main_loop), SIGTERM,
-                                         on_signal, NULL);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
-
-    /* The other threads leave the signals to the main one. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    for (i = 1; i < nworkers; i++) {
-        if (pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]) != 0) {
-            fprintf(stderr, "hello-http: cannot start a thread\n");
-            return 1;
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     fprintf(stderr, "hello-http: listening on %s\n", where);
 
-    run_worker(&workers[0]);
-    int rc = workers[0].rc;
-    for (i = 1; i < nworkers; i++) {
-        pthread_join(workers[i].thread, NULL);
-        rc |= workers[i].rc;
-    }
-    event_free(sigint);
-    event_free(sigterm);
-    for (i = 0; i < nworkers; i++) {
-        event_free(workers[i].stop_ev);
-        rotor_loop_free(workers[i].loop);
-        close(workers[i].stop[0]);
-        close(workers[i].stop[1]);
-    }
+    /* Until SIGINT or SIGTERM: a normal end, exit status 0. */
+    int rc = rotor_loop_run_all(loops, (size_t)nloops);
+    if (rc < 0)
+        fprintf(stderr, "hello-http: %s\n", rotor_last_error());
+    for (i = 0; i < nloops; i++)
+        rotor_loop_free(loops[i]);
     http_prepared_free(&hello_world);
     http_server_fini(&hello.srv);
     rotor_tls_free(hello.srv.tls);
-    return rc == 0 ? 0 : 1;
+    return rc < 0 ? 1 : 0;
 }

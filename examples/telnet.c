@@ -1,16 +1,18 @@
 /*
- * telnet: a telnet client.  The machines are in grammars/telnet.rsm (the
- * socket, telnet_net, and the user's input, telnet_tty); this file holds
- * their actions and main().  The protocol itself is grammars/libtelnet:
- * the Ragel push parser, the output encoder and RFC 1143 negotiation.
+ * telnet: a telnet client on librotor-telnet (<rotor/telnet.h>).  The
+ * protocol, its two machines (the socket and the user's input) and their
+ * actions are the library's; this file is the program: main(), the
+ * terminal's echo mode, stdout, the messages, and the session's
+ * callbacks that drive them.
  *
  *     telnet HOST [PORT]             (PORT defaults to 23)
  *
  * "Connected to HOST." goes to stderr once the connection is up.  Exit
  * status 0 when the server closes the connection, 1 when the connection
- * fails, is refused or breaks.  When stdin ends, the socket is half-closed
- * after the last byte is sent and the client waits for the server to
- * finish.  Server data goes to stdout with every telnet command taken out.
+ * fails, is refused or breaks, or a signal (SIGINT, SIGTERM, SIGHUP) ends
+ * it.  When stdin ends, the socket is half-closed after the last byte is
+ * sent and the client waits for the server to finish.  Server data goes
+ * to stdout with every telnet command taken out.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,22 +20,34 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/epoll.h>
 #endif
 
 #include <event2/buffer.h>
-#include <event2/event.h>
 #include <rotor/rotor.h>
+#include <rotor/telnet.h>
 
-#include "telnet-client.h"
-#include "telnet-machines.h"
+/* What the program keeps: the terminal, stdout, the exit status. */
+struct program {
+    const char *host, *port;    /* from the command line */
+    int out_fd;                 /* where server data goes (stdout) */
+    struct evbuffer *to_out;    /* server data on its way to out_fd */
+    int status;                 /* the exit status main() returns */
+
+    /* Local echo: only when stdin is a terminal. */
+    bool is_tty;
+    bool tty_changed;           /* `saved` must be put back */
+    bool remote_echo;           /* the mode the terminal is in now */
+    struct termios saved;
+};
 
 static void say(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -52,24 +66,23 @@ static void say(const char *fmt, ...)
 
 /* A server that echoes gets our keys one by one, unechoed; otherwise the
  * terminal driver edits and echoes lines locally, as it normally does. */
-static void tty_set_mode(struct telnet_client *c, bool remote_echo)
+static void tty_set_mode(struct program *p, bool remote_echo)
 {
-    if (!c->is_tty || remote_echo == c->remote_echo)
+    if (!p->is_tty || remote_echo == p->remote_echo)
         return;
-    struct termios t = c->saved;
+    struct termios t = p->saved;
     if (remote_echo) {
         t.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
         t.c_cc[VMIN] = 1;
         t.c_cc[VTIME] = 0;
     }
     if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0) {
-        c->remote_echo = remote_echo;
-        c->tty_changed = remote_echo;
+        p->remote_echo = remote_echo;
+        p->tty_changed = remote_echo;
     }
 }
 
-static struct telnet_client *restore_me;
-static bool client_interrupted;
+static struct program *restore_me;
 
 static void tty_restore(void)
 {
@@ -82,267 +95,87 @@ static void tty_restore(void)
 /* Writes what to_out holds.  Blocking is what a CLI wants here, but the
  * descriptor may be non-blocking (a terminal shares its open file with
  * stdin, which the stream layer made non-blocking), so wait on EAGAIN. */
-static int flush_out(struct telnet_client *c)
+static int flush_out(struct program *p)
 {
-    while (evbuffer_get_length(c->to_out) > 0) {
-        int n = evbuffer_write(c->to_out, c->out_fd);
+    while (evbuffer_get_length(p->to_out) > 0) {
+        int n = evbuffer_write(p->to_out, p->out_fd);
         if (n >= 0)
             continue;
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -1;
-        struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
-        poll(&p, 1, -1);
+        struct pollfd pfd = { .fd = p->out_fd, .events = POLLOUT };
+        poll(&pfd, 1, -1);
     }
     return 0;
 }
 
-/* ---- parser callbacks -------------------------------------------------- */
+/* ---- the session's callbacks ------------------------------------------- */
 
-struct net_call {
-    struct telnet_client *c;
-    rotor_scope *s;
-};
-
-/* Data for the screen.  CR NUL is how telnet sends a bare CR (RFC 854):
- * the NUL is dropped. */
-static void on_data(void *arg, const unsigned char *buf, size_t len)
+static void on_connected(void *app)
 {
-    struct telnet_client *c = ((struct net_call *)arg)->c;
-    size_t from = 0;
+    struct program *p = app;
 
-    for (size_t i = 0; i < len; i++) {
-        bool cr_nul = buf[i] == '\0' && (i > 0 ? buf[i - 1] == '\r'
-                                               : c->after_cr);
-        if (cr_nul) {
-            evbuffer_add(c->to_out, buf + from, i - from);
-            from = i + 1;
-        }
-    }
-    evbuffer_add(c->to_out, buf + from, len - from);
-    c->after_cr = buf[len - 1] == '\r';
+    fprintf(stderr, "Connected to %s.\n", p->host);
 }
 
-static void on_negotiate(void *arg, unsigned char verb, unsigned char opt)
+static void on_data(void *app, const unsigned char *buf, size_t len)
 {
-    struct net_call *call = arg;
-    unsigned char reply[TELNET_Q_REPLY_MAX];
-    size_t n = telnet_q_receive(&call->c->q, verb, opt, reply);
+    struct program *p = app;
 
-    /* After our half-close a reply could only fail (EPIPE). */
-    if (n > 0 && !call->c->net_shut)
-        rotor_stream_write(call->s, reply, n);
+    evbuffer_add(p->to_out, buf, len);
 }
 
-static void on_command(void *arg, unsigned char cmd)
+static int on_flush(void *app)
 {
-    /* Commands carry no data: nothing of them reaches the screen. */
-    (void)arg;
-    (void)cmd;
+    struct program *p = app;
+
+    if (flush_out(p) == 0)
+        return 0;
+    say("cannot write the output: %s", strerror(errno));
+    return -1;
 }
 
-static const struct telnet_callbacks callbacks = {
-    .data = on_data,
-    .command = on_command,
-    .negotiate = on_negotiate,
-};
-
-/* ---- telnet_net -------------------------------------------------------- */
-
-void net_connect(void *self, rotor_scope *s, const rotor_event *ev)
+static void on_echo(void *app, bool remote_echo)
 {
-    struct telnet_client *c = telnet_net_context(s);
-
-    if (rotor_stream_connect(s, c->host, c->port) < 0) {
-        say("%s", rotor_last_error());
-        c->status = 1;
-        telnet_net_raise_give_up(s);
-    }
+    tty_set_mode(app, remote_echo);
 }
 
-void net_announce(void *self, rotor_scope *s, const rotor_event *ev)
+static void on_ended(void *app, enum telnet_end how, int err)
 {
-    struct telnet_client *c = telnet_net_context(s);
+    struct program *p = app;
 
-    fprintf(stderr, "Connected to %s.\n", c->host);
-    c->net_out = rotor_stream_output(s);
-    c->tty = rotor_spawn(rotor_scope_loop(s), &telnet_tty_machine, NULL);
-    if (c->tty.gen == 0) {
-        /* No input then, but the server's output is still shown. */
-        say("cannot read the input: %s", rotor_last_error());
-        rotor_stream_shutdown(s);
-    }
-}
-
-void net_connect_failed(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    say("cannot connect to %s port %s: %s", c->host, c->port,
-        rotor_strerror(rotor_event_error(ev)));
-    c->status = 1;
-}
-
-void net_connect_timed_out(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    say("cannot connect to %s port %s: %s", c->host, c->port,
-        strerror(ETIMEDOUT));
-    c->status = 1;
-}
-
-void net_from_server(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-    struct evbuffer *in = rotor_stream_input(s);
-    struct net_call call = { c, s };
-
-    /* The parser keeps its state between chunks: feed each in turn. */
-    while (evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        telnet_parse(&c->parser, v.iov_base, v.iov_len, &callbacks, &call);
-        rotor_stream_consume(s, v.iov_len);
-    }
-    if (flush_out(c) < 0) {
-        say("cannot write the output: %s", strerror(errno));
-        c->status = 1;
-        rotor_loop_stop(rotor_scope_loop(s));
-    }
-    tty_set_mode(c, telnet_q_remote_echo(&c->q));
-}
-
-void net_to_server(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    evbuffer_add_buffer(rotor_stream_output(s), c->to_net);
-}
-
-void net_half_close(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    c->net_shut = true;
-    rotor_stream_shutdown(s);   /* once the output is sent, or now */
-}
-
-/* The terminal machine goes too, whatever state it is in. */
-static void hang_up(struct telnet_client *c, rotor_scope *s)
-{
-    c->net_out = NULL;
-    if (rotor_alive(rotor_scope_loop(s), c->tty))
-        rotor_send(s, c->tty, telnet_tty_ev_hangup, NULL);
-}
-
-void net_closed_by_server(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    if (telnet_parser_pending(&c->parser))
+    switch (how) {
+    case TELNET_END_CUT:
         say("the connection ended inside a telnet command");
-    fprintf(stderr, "Connection closed by foreign host.\n");
-    hang_up(c, s);
-}
-
-void net_failed(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    say("connection to %s lost: %s", c->host,
-        rotor_strerror(rotor_event_error(ev)));
-    c->status = 1;
-    hang_up(c, s);
-}
-
-void net_resume_tty(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    if (rotor_alive(rotor_scope_loop(s), c->tty))
-        rotor_send(s, c->tty, telnet_tty_ev_resume, NULL);
-}
-
-void net_gone(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_net_context(s);
-
-    c->net_out = NULL;
-}
-
-/* ---- telnet_tty -------------------------------------------------------- */
-
-static void send_to_net(struct telnet_client *c, rotor_scope *s, int event)
-{
-    if (rotor_send(s, c->net, event, NULL) < 0)
-        evbuffer_drain(c->to_net, evbuffer_get_length(c->to_net));
-}
-
-void tty_attach(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_tty_context(s);
-
-    if (rotor_stream_attach(s, c->in_fd) < 0) {
-        say("cannot read the input: %s", rotor_last_error());
-        close(c->in_fd);
-        c->in_fd = -1;
-        send_to_net(c, s, telnet_net_ev_input_ended);
-        telnet_tty_raise_hangup(s);
+        /* fall through */
+    case TELNET_END_CLOSED:
+        fprintf(stderr, "Connection closed by foreign host.\n");
         return;
+    case TELNET_END_NO_CONNECTION:
+        say("cannot connect to %s port %s: %s", p->host, p->port,
+            rotor_strerror(err));
+        break;
+    case TELNET_END_LOST:
+        say("connection to %s lost: %s", p->host, rotor_strerror(err));
+        break;
+    case TELNET_END_ABORTED:    /* on_flush said why */
+    case TELNET_END_STOPPED:    /* a signal: main() knows */
+        break;
     }
-    c->in_fd = -1;      /* the machine owns it now */
+    p->status = 1;
 }
 
-bool tty_net_backlogged(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_tty_context(s);
-    size_t held = evbuffer_get_length(c->to_net);
-
-    if (c->net_out)
-        held += evbuffer_get_length(c->net_out);
-    /* The high mark of telnet_net's `drain`: its `drained` resumes us. */
-    return held > ROTOR_STREAM_HIGH_WATER;
-}
-
-void tty_forward(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_tty_context(s);
-    struct evbuffer *in = rotor_stream_input(s);
-    size_t len = evbuffer_get_length(in);
-    struct evbuffer_iovec out;
-
-    /* Encode straight into to_net, one input extent at a time. */
-    while (len > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        if (evbuffer_reserve_space(c->to_net, TELNET_ENCODE_MAX(v.iov_len),
-                                   &out, 1) < 1)
-            break;
-        out.iov_len = telnet_encode(&c->enc, v.iov_base, v.iov_len,
-                                    out.iov_base);
-        evbuffer_commit_space(c->to_net, &out, 1);
-        rotor_stream_consume(s, v.iov_len);
-        len -= v.iov_len;
-    }
-    send_to_net(c, s, telnet_net_ev_send);
-}
-
-void tty_ended(void *self, rotor_scope *s, const rotor_event *ev)
-{
-    struct telnet_client *c = telnet_tty_context(s);
-    unsigned char nul;
-
-    if (telnet_encode_flush(&c->enc, &nul) > 0)
-        evbuffer_add(c->to_net, &nul, 1);
-    send_to_net(c, s, telnet_net_ev_input_ended);
-}
+static const struct telnet_client_ops ops = {
+    .connected = on_connected,
+    .data = on_data,
+    .flush = on_flush,
+    .echo = on_echo,
+    .ended = on_ended,
+};
 
 /* ---- main -------------------------------------------------------------- */
-
 /* Whether the loop can wait on fd.  epoll refuses regular files and some
  * devices (/dev/null), which the stream layer would then never read. */
 static bool pollable(int fd)
@@ -398,94 +231,81 @@ static int feed_through_pipe(int fd, pid_t *child)
     return p[0];
 }
 
-/* Ctrl-C and friends: leave through main(), which puts the terminal
- * back the way it was. */
-static void on_signal(evutil_socket_t sig, short what, void *loop)
-{
-    client_interrupted = true;
-    rotor_loop_stop(loop);
-}
-
 static int usage(void)
 {
     fprintf(stderr, "usage: telnet HOST [PORT]   (PORT defaults to 23)\n");
     return 2;
 }
 
+/* stdin for the session: a duplicate, since the stream layer makes its
+ * descriptor non-blocking, which changes the open file stdin shares with
+ * others (the shell's terminal); or, for input the loop cannot wait on,
+ * a pipe a child copies it into.  -1 on failure. */
+static int open_input(pid_t *feeder)
+{
+    if (pollable(STDIN_FILENO))
+        return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    return feed_through_pipe(STDIN_FILENO, feeder);
+}
+
+/* Runs the session to its end, or until a signal stops it. */
+static void run_session(struct program *p, int in_fd)
+{
+    struct rotor_config cfg;
+    rotor_config_init(&cfg);
+    cfg.max_machines = 4;
+    struct rotor_loop *loop = rotor_loop_new(&cfg);
+    struct telnet_client *c = loop ? telnet_client_new(p->host, p->port,
+                                                       in_fd, &ops, p)
+                                   : NULL;
+    if (!c)
+        close(in_fd);
+    if (!c || telnet_client_start(c, loop) < 0) {
+        say("%s", rotor_last_error());
+        p->status = 1;
+    } else {
+        int rc = rotor_loop_run_all(&loop, 1);
+        if (rc < 0)
+            say("%s", rotor_last_error());
+        if (rc != 0)
+            p->status = 1;      /* failed, or interrupted */
+    }
+    rotor_loop_free(loop);      /* ends a session still alive */
+    telnet_client_free(c);
+}
+
 int main(int argc, char **argv)
 {
-    static struct telnet_client client;
-    struct telnet_client *c = &client;
+    static struct program program;
+    struct program *p = &program;
     pid_t feeder = -1;
 
     if (argc < 2 || argc > 3 || argv[1][0] == '-')
         return usage();
-    c->host = argv[1];
-    c->port = argc == 3 ? argv[2] : "23";
-    c->out_fd = STDOUT_FILENO;
-    telnet_parser_init(&c->parser);
-    telnet_q_init(&c->q);
-    telnet_encoder_init(&c->enc);
-    c->to_net = evbuffer_new();
-    c->to_out = evbuffer_new();
-    if (!c->to_net || !c->to_out) {
+    p->host = argv[1];
+    p->port = argc == 3 ? argv[2] : "23";
+    p->out_fd = STDOUT_FILENO;
+    if (!(p->to_out = evbuffer_new())) {
         say("out of memory");
         return 1;
     }
     /* A reader that went away is an error to report, not a signal. */
     signal(SIGPIPE, SIG_IGN);
 
-    /* The stream layer makes its descriptor non-blocking, which changes
-     * the open file stdin shares with others (the shell's terminal):
-     * give it a duplicate and put the flags back at the end. */
     int in_flags = fcntl(STDIN_FILENO, F_GETFL);
-    c->is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &c->saved) == 0;
-    if (pollable(STDIN_FILENO))
-        c->in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-    else
-        c->in_fd = feed_through_pipe(STDIN_FILENO, &feeder);
-    if (c->in_fd < 0) {
+    p->is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &p->saved) == 0;
+    int in_fd = open_input(&feeder);
+    if (in_fd < 0) {
         say("cannot read the input: %s", strerror(errno));
         return 1;
     }
-    if (c->is_tty) {
-        restore_me = c;
+    if (p->is_tty) {
+        restore_me = p;
         atexit(tty_restore);
     }
 
-    struct rotor_config cfg;
-    rotor_config_init(&cfg);
-    cfg.max_machines = 4;
-    cfg.context = c;
-    struct rotor_loop *loop = rotor_loop_new(&cfg);
-    if (!loop) {
-        say("%s", rotor_last_error());
-        return 1;
-    }
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    struct event *sigev[3];
-    for (int i = 0; i < 3; i++) {
-        sigev[i] = evsignal_new(rotor_loop_base(loop), sigs[i], on_signal, loop);
-        if (sigev[i])
-            event_add(sigev[i], NULL);
-    }
-    c->net = rotor_spawn(loop, &telnet_net_machine, NULL);
-    if (c->net.gen == 0) {
-        say("%s", rotor_last_error());
-        c->status = 1;
-    } else if (rotor_loop_run(loop) < 0) {
-        say("%s", rotor_last_error());
-        c->status = 1;
-    }
-    for (int i = 0; i < 3; i++)
-        if (sigev[i])
-            event_free(sigev[i]);
-    rotor_loop_free(loop);
-    if (client_interrupted)
-        c->status = 1;
+    run_session(p, in_fd);
 
-    if (c->in_fd >= 0)
-        close(c->in_fd);    /* the terminal machine never took it */
     if (in_flags >= 0)
         fcntl(STDIN_FILENO, F_SETFL, in_flags);
     if (feeder > 0) {
@@ -494,7 +314,6 @@ int main(int argc, char **argv)
     }
     tty_restore();
     restore_me = NULL;
-    evbuffer_free(c->to_net);
-    evbuffer_free(c->to_out);
-    return c->status;
+    evbuffer_free(p->to_out);
+    return p->status;
 }

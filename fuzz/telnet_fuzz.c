@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telnet-parser.h"
+#include <rotor/telnet.h>
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 

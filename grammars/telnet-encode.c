@@ -1,5 +1,5 @@
 /* telnet-encode.c: the client's output side of the telnet stream. */
-#include "telnet-parser.h"
+#include "rotor/telnet.h"
 
 void telnet_encoder_init(struct telnet_encoder *e)
 {

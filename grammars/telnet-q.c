@@ -2,11 +2,9 @@
  * the RFC's section 7 are written out as switches, one per received
  * verb pair, with the side as a parameter: "us" answers DO/DONT with
  * WILL/WONT, "him" answers WILL/WONT with DO/DONT. */
-#include "telnet-q.h"
+#include "rotor/telnet.h"
 
 #include <string.h>
-
-#include "telnet-parser.h"
 
 #define SHIFT(side) ((side) == TELNET_Q_US ? 0 : 3)
 #define QUEUED 4u	/* the queue bit above the 2 state bits */

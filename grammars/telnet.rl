@@ -7,7 +7,7 @@
  * self-loop without actions: a run is reported as one span of the buffer,
  * cut only by an IAC or the buffer's end.
  */
-#include "telnet-parser.h"
+#include "rotor/telnet.h"
 
 #include <string.h>
 

@@ -63,6 +63,21 @@ int rotor_loop_stop(struct rotor_loop *loop);
  * Returns 0, or ROTOR_EINVAL when loop is NULL. */
 int rotor_loop_stop_async(struct rotor_loop *loop);
 
+/* Runs loops[0] in the calling thread and each of loops[1..n-1] in a
+ * thread of its own (one loop per thread, the way to use several cores),
+ * until every one has returned.  SIGINT, SIGTERM and SIGHUP stop them
+ * all: they are watched on loops[0]'s event_base while the loops run
+ * (libevent lets one event_base at a time handle signals), and the
+ * threads started here block them.  The loops stay yours to free.
+ * Returns 0 when every loop ended by itself (no machine left, or
+ * rotor_loop_stop()), the number of the signal that stopped them, or a
+ * negative code: ROTOR_EINVAL (loops NULL, n 0, a loop NULL), ROTOR_ENOMEM,
+ * ROTOR_EIO (the signals cannot be watched, or a thread cannot be
+ * started: then loops[0] does not run, and the loops already started are
+ * stopped and joined before the return), or the first failure of
+ * rotor_loop_run(). */
+int rotor_loop_run_all(struct rotor_loop *const *loops, size_t n);
+
 /* Ends every machine still alive (each `destroy` runs once; rotor_spawn()
  * fails from there on), then frees the loop and its event_base.  NULL is
  * accepted.  Not to be called from an action. */

@@ -62,14 +62,18 @@ for f in "$bindir/rotorgen" "$libdir/librotor.so" "$libdir/librotor.a" \
          "$mandir/man3/rotor-http.3" "$docdir/doc/http.md" \
          "$bindir/rotor-replay" "$mandir/man1/rotor-replay.1" \
          "$docdir/examples/http-hello.c" "$docdir/examples/http-fetch.c" \
-         "$includedir/rotor/http-client.h"; do
+         "$includedir/rotor/http-client.h" \
+         "$libdir/librotor-telnet.so" "$libdir/librotor-telnet.a" \
+         "$libdir/pkgconfig/rotor-telnet.pc" "$includedir/rotor/telnet.h" \
+         "$mandir/man3/rotor-telnet.3" "$docdir/doc/telnet.md" \
+         "$docdir/examples/telnet.c" "$docdir/examples/telnet-codec.c"; do
     [ -e "$I$f" ] || fail "not installed: $f"
 done
 [ "$(command -v rotorgen)" = "$I$bindir/rotorgen" ] ||
     fail "rotorgen in PATH is $(command -v rotorgen), not the installed one"
 grep -q '^#[[:space:]]*serial [0-9]' "$I$datadir/aclocal/rotor.m4" ||
     fail "rotor.m4 has no serial line"
-pass "installed: rotorgen, librotor and librotor-http (.so, .a), headers, rotor.pc, rotor-http.pc, rotor.m4, man pages, docs"
+pass "installed: rotorgen, librotor, librotor-http and librotor-telnet (.so, .a), headers, rotor.pc, rotor-http.pc, rotor-telnet.pc, rotor.m4, man pages, docs"
 
 # ---- the outside project, from the installed copy ----
 P=$WORK/echo-project
@@ -142,9 +146,10 @@ pass "installed examples: echo-server, echo-replay and echo-raw build"
 (cd "$E" && run "$WORK/http-examples.log" sh -ec '
 cc -o http-hello http-hello.c $(pkg-config --cflags --libs rotor-http)
 cc -o http-fetch http-fetch.c $(pkg-config --cflags --libs rotor-http)
-cc -o hello-http hello-http.c $(pkg-config --cflags --libs rotor-http) -pthread
+cc -o hello-http hello-http.c $(pkg-config --cflags --libs rotor-http)
+cc -o http-proxy http-proxy.c $(pkg-config --cflags --libs rotor-http)
 ') || exit 1
-pass "installed examples: http-hello, http-fetch and hello-http build with pkg-config rotor-http"
+pass "installed examples: http-hello, http-fetch, hello-http and http-proxy build with pkg-config rotor-http"
 if command -v curl >/dev/null 2>&1; then
     "$E/http-hello" 0 2>"$WORK/http.err" &
     SERVER_PID=$!
@@ -170,6 +175,33 @@ if command -v curl >/dev/null 2>&1; then
 else
     echo "note: no curl: http-hello is built but not run"
 fi
+
+# ---- librotor-telnet, through pkg-config rotor-telnet ----
+(cd "$E" && run "$WORK/telnet-examples.log" sh -ec '
+cc -o telnet-codec telnet-codec.c $(pkg-config --cflags --libs rotor-telnet)
+cc -o telnet telnet.c $(pkg-config --cflags --libs rotor-telnet)
+') || exit 1
+pass "installed examples: telnet-codec and telnet build with pkg-config rotor-telnet"
+reply=$("$E/telnet-codec" 2>&1) || fail "telnet-codec: $reply"
+[ "$reply" = "telnet-codec: ok" ] || fail "telnet-codec: got [$reply]"
+pass "telnet-codec: encodes, parses and negotiates through the installed <rotor/telnet.h>"
+# The installed telnet client against the installed example's echo server.
+"$E/echo-server" 0 2>"$WORK/echo2.err" &
+SERVER_PID=$!
+i=0
+until grep -q "listening on" "$WORK/echo2.err" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && fail "echo-server did not start: $(cat "$WORK/echo2.err")"
+    sleep 0.05
+done
+PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$WORK/echo2.err")
+reply=$(printf 'over telnet\n' | timeout 30 "$E/telnet" 127.0.0.1 "$PORT" 2>"$WORK/telnet.err") ||
+    fail "telnet: exit status $? ($(cat "$WORK/telnet.err"))"
+[ "$reply" = "$(printf 'over telnet\r')" ] || fail "telnet: got [$reply]"
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
+pass "the installed telnet example talks to the installed echo-server"
 
 # ---- without rotor.m4, autoconf says so ----
 # (unless aclocal's own folder has one)

@@ -150,4 +150,64 @@ if [ -n "$undoc" ]; then
 else
     pass "every call in <rotor/http.h> has a doc comment"
 fi
+# ---- a protocol library: <rotor/NAME.h>, its calls exported, nothing else ----
+# check_protocol NAME PREFIX: librotor-NAME.so exports exactly the PREFIX
+# functions <rotor/NAME.h> declares; each has a doc comment; the header
+# compiles on its own (C11, C++); librotor-NAME.a defines no global outside
+# PREFIX (internal ones are PREFIX_...).
+check_protocol() {
+    name=$1 prefix=$2
+    ph=$top_srcdir/grammars/rotor/$name.h
+    pso=$top_builddir/grammars/.libs/librotor-$name.so
+    pa=$top_builddir/grammars/.libs/librotor-$name.a
+    printf '#include <rotor/%s.h>\n#include <rotor/%s.h>\n' "$name" "$name" >"$WORK/$name.c"
+    "$CC" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$top_srcdir/grammars" \
+        -c "$WORK/$name.c" -o "$WORK/$name.o" ||
+        fail "<rotor/$name.h> does not compile on its own in C11"
+    if command -v "$CXX" >/dev/null 2>&1; then
+        cp "$WORK/$name.c" "$WORK/$name.cc"
+        "$CXX" -Wall -Wextra -Werror -I"$top_srcdir/grammars" \
+            -c "$WORK/$name.cc" -o "$WORK/$name.o" ||
+            fail "<rotor/$name.h> does not compile on its own in C++"
+    fi
+    "$CC" -E -P -I"$top_srcdir/grammars" "$WORK/$name.c" | tr '\n' ' ' | tr ';' '\n' |
+        sed 's/.*}//' | grep -v '^[[:space:]]*typedef' |
+        sed -n "s/^[^(]*\\<\\(${prefix}_[a-z0-9_]*\\)[[:space:]]*(.*/\\1/p" |
+        sort -u >"$WORK/$name-declared"
+    [ -s "$WORK/$name-declared" ] || fail "found no call declared in <rotor/$name.h>"
+    if [ -f "$pso" ]; then
+        nm -D --defined-only "$pso" | awk 'NF == 3 { print $3 }' | sort >"$WORK/$name-exported"
+        if cmp -s "$WORK/$name-declared" "$WORK/$name-exported"; then
+            pass "librotor-$name exports exactly the $(wc -l <"$WORK/$name-declared") calls of <rotor/$name.h>"
+        else
+            fail "librotor-$name's exports differ from <rotor/$name.h>: $(diff "$WORK/$name-declared" "$WORK/$name-exported" | grep '^[<>]' | tr '\n' ' ')"
+        fi
+    fi
+    if [ -f "$pa" ]; then
+        nm -g --defined-only "$pa" | awk 'NF == 3 { print $3 }' |
+            grep -v "^${prefix}_" | sort -u >"$WORK/$name-static-foreign"
+        if [ -s "$WORK/$name-static-foreign" ]; then
+            fail "librotor-$name.a defines globals outside ${prefix}_: $(tr '\n' ' ' <"$WORK/$name-static-foreign")"
+        else
+            pass "librotor-$name.a defines only ${prefix}_ globals"
+        fi
+    fi
+    undoc=$(awk -v re="^[a-z].*${prefix}_[a-z0-9_]*\\(" '
+        incomment { if ($0 ~ /\*\//) { incomment = 0; documented = 1 }; next }
+        /^[[:space:]]*$/ { documented = 0; next }
+        /\/\*/ && !/\*\// { incomment = 1; next }
+        /\*\/[[:space:]]*$/ { documented = 1; next }
+        /^[[:space:]]*(typedef|#)/ { next }
+        $0 ~ re {
+            fn = $0; sub(/\(.*/, "", fn); sub(/.*[^a-z0-9_]/, "", fn)
+            if (!documented) printf "%s ", fn
+        }' "$ph")
+    if [ -n "$undoc" ]; then
+        fail "calls of <rotor/$name.h> without a doc comment: $undoc"
+    else
+        pass "every call in <rotor/$name.h> has a doc comment"
+    fi
+}
+check_protocol telnet telnet
 exit $status
+

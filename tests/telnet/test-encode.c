@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telnet-parser.h"
+#include <rotor/telnet.h>
 
 #define OUT_MAX 256
 

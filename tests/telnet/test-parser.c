@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telnet-parser.h"
+#include <rotor/telnet.h>
 
 #define LOG_MAX 8192
 

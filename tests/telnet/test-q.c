@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telnet-parser.h"
-#include "telnet-q.h"
+#include <rotor/telnet.h>
 
 enum { WILL = TELNET_WILL, WONT = TELNET_WONT, DO = TELNET_DO,
        DONT = TELNET_DONT, NONE = 0 };
