@@ -111,7 +111,10 @@ long=$(head -c 20000 /dev/zero | tr '\0' a)
 printf 'GET / HTTP/1.1\r\nHost: x\r\nX: %s\r\n\r\n' "$long" |
     "$SOCAT" -t 30 - "TCP:127.0.0.1:$P" >"$WORK/big" 2>&1
 head -n 1 "$WORK/big" | grep -q '^HTTP/1.1 431 ' || fail "huge head: $(head -c 200 "$WORK/big" | cat -v)"
-[ "$(status "$URL/x" -X CONNECT)" = 405 ] || fail "CONNECT is not refused"
+printf 'CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n' |
+    "$SOCAT" -t 30 - "TCP:127.0.0.1:$P" >"$WORK/connect" 2>&1
+head -n 1 "$WORK/connect" | grep -q '^HTTP/1.1 405 ' ||
+    fail "CONNECT is not refused: $(cat -v "$WORK/connect")"
 after=$(( $(visits "$A") + $(visits "$B") ))
 # The two /num of each count: 2 more than before, and nothing else.
 [ "$after" = $((before + 2)) ] || fail "refused requests reached an upstream ($before -> $after)"
@@ -183,18 +186,21 @@ ROTOR_TRACE="$WORK/slow.trace" \
     background proxy5 "$WORK/proxy5.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$NP"
 PP=$BG_PORT
 PROXY5=${PIDS##* }
-# The client stops reading: socat's output goes to a fifo nobody reads
-# until the proxy's trace shows the upstream connection held.
+# The client stops reading: socat's output goes to a fifo that is open
+# (fd 3) but not read until the proxy's trace shows the upstream
+# connection held.
 mkfifo "$WORK/fifo"
-printf 'GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+printf 'GET /big.bin HTTP/1.0\r\n\r\n' |
     "$SOCAT" -t 120 - "TCP:127.0.0.1:$PP,rcvbuf=8192" >"$WORK/fifo" &
 reader=$!
+exec 3<"$WORK/fifo"
 wait_for "$WORK/slow.trace" "http_client_conn	[0-9.]*	body	input	held" \
     "the proxy never held its upstream back"
 rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PROXY5/status")
 [ "$rss" -lt 32768 ] || fail "the proxy holds $rss kB for a client that reads nothing"
 # Now the client reads everything: the whole file, byte for byte.
-sed '1,/^\r$/d' <"$WORK/fifo" >"$WORK/got.bin"
+sed '1,/^\r$/d' <&3 >"$WORK/got.bin"
+exec 3<&-
 wait "$reader"
 cmp -s "$WORK/got.bin" "$WORK/www/big.bin" ||
     fail "the 64 MiB body differs ($(wc -c <"$WORK/got.bin") bytes)"
