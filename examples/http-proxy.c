@@ -5,9 +5,11 @@
  * loop per thread.
  *
  *     http-proxy [--threads N] [--upstream-timeout MS] [--body-max BYTES]
- *                [HOST:]PORT UPSTREAM [UPSTREAM...]
+ *                [--upstream UPSTREAM]... [HOST:]PORT [UPSTREAM...]
  *
- * Each UPSTREAM is HOST:PORT; requests go to them in turn (round robin,
+ * Each UPSTREAM is HOST:PORT (after the listening address, or each with
+ * --upstream, the form for scripts that append the address; at least
+ * one); requests go to them in turn (round robin,
  * per thread), over keep-alive connections of each thread's pool.  The
  * request is forwarded with its method, target and fields, less the
  * hop-by-hop ones, plus Via and X-Forwarded-For; its body (at most
@@ -203,13 +205,33 @@ static void answer_failure(struct http_exchange *x, int err)
         answer_plain(x, 502, "Bad Gateway\n");
 }
 
+/* The response's Content-Length, or -1 (chunked, or up to the close).
+ * The client checked it already: digits, and no Transfer-Encoding. */
+static long long content_length(const struct http_response *res)
+{
+    size_t n;
+    const char *v = http_response_header(res, "content-length", &n);
+    long long len = 0;
+
+    if (!v || n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        len = len * 10 + (v[i] - '0');
+    return len;
+}
+
+/* The answer's head: with the upstream's Content-Length when it has one
+ * (the pieces then go as they are), else chunked. */
 static bool start_answer(struct relay *r, const struct http_response *res)
 {
     struct field_copy *fc = fields_begin();
+    int status = http_response_status(res);
+    long long len = content_length(res);
 
     r->started = response_fields(res, fc) &&
-                 http_respond_start(r->x, http_response_status(res), fc->h,
-                                    fc->n) == 0;
+        (len >= 0 ? http_respond_start_sized(r->x, status, fc->h, fc->n,
+                                             (uint64_t)len)
+                  : http_respond_start(r->x, status, fc->h, fc->n)) == 0;
     return r->started;
 }
 
@@ -391,8 +413,10 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
 static int usage(void)
 {
     fprintf(stderr, "usage: http-proxy [--threads N] [--upstream-timeout MS] "
-                    "[--body-max BYTES] [HOST:]PORT UPSTREAM [UPSTREAM...]\n"
-                    "       each UPSTREAM is HOST:PORT\n");
+                    "[--body-max BYTES]\n"
+                    "                  [--upstream UPSTREAM]... [HOST:]PORT "
+                    "[UPSTREAM...]\n"
+                    "       each UPSTREAM is HOST:PORT; at least one\n");
     return 2;
 }
 
@@ -440,10 +464,12 @@ static int parse_args(int argc, char **argv, struct options *opt,
             opt->upstream_timeout = (uint32_t)v;
         else if (!strcmp(a, "--body-max") && number(argv[i + 1], 0, 1ull << 40, &v) == 0)
             opt->body_max = v;
+        else if (!strcmp(a, "--upstream") && add_upstream(opt, argv[i + 1]) == 0)
+            continue;
         else
             return -1;
     }
-    if (argc - i < 2)
+    if (i >= argc || opt->nup + (unsigned)(argc - i - 1) == 0)
         return -1;
     for (int k = i + 1; k < argc; k++)
         if (add_upstream(opt, argv[k]) < 0) {

@@ -65,10 +65,15 @@ static const char *error_text(int err)
 static void exchange_end(struct http_call *x, int err,
                          const struct http_response *res)
 {
-    struct http_response none = { .err = err, .err_text = error_text(err) };
+    struct http_response none = { .err = err };
 
-    if (!x->cancelled)
-        x->on_response(err, res ? res : &none, x->arg);
+    if (x->cancelled) {
+        exchange_free(x);
+        return;
+    }
+    if (err && !res)
+        none.err_text = error_text(err);    /* words only for a failure */
+    x->on_response(err, res ? res : &none, x->arg);
     exchange_free(x);
 }
 
@@ -411,36 +416,72 @@ static bool idempotent(const char *m)
 }
 
 /* The request on the wire, in one block. */
+/* Appends n bytes at *at (the size was counted first). */
+static void put(char **at, const char *s, size_t n)
+{
+    memcpy(*at, s, n);
+    *at += n;
+}
+
+static void put_str(char **at, const char *s)
+{
+    put(at, s, strlen(s));
+}
+
+/* The request as it goes on the wire, formatted once: its size counted,
+ * then written (a request per call: no stdio on this path). */
 static char *request_format(const struct http_client_request *req,
                             const char *method, const char *port,
                             bool keep_alive, size_t *len)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
+    const char *target = req->target ? req->target : "/";
     bool v6 = strchr(req->host, ':') != NULL;
+    bool port_shown = strcmp(port, "80") != 0;
+    bool sized = req->body_len || method_is(method, "POST") ||
+                 method_is(method, "PUT") || method_is(method, "PATCH");
+    char clen[24];
+    int clen_n = sized ? snprintf(clen, sizeof clen, "%zu", req->body_len) : 0;
+    size_t n = strlen(method) + 1 + strlen(target) + sizeof " HTTP/1.1\r\nHost: " - 1 +
+               strlen(req->host) + 2 * v6 + (port_shown ? 1 + strlen(port) : 0) + 2;
 
-    if (!f)
-        return NULL;
-    fprintf(f, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n", method,
-            req->target ? req->target : "/", v6 ? "[" : "", req->host,
-            v6 ? "]" : "", strcmp(port, "80") ? ":" : "",
-            strcmp(port, "80") ? port : "");
     for (size_t i = 0; i < req->nheaders; i++)
-        fprintf(f, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
-    if (req->body_len || method_is(method, "POST") ||
-        method_is(method, "PUT") || method_is(method, "PATCH"))
-        fprintf(f, "Content-Length: %zu\r\n", req->body_len);
-    if (!keep_alive)
-        fputs("Connection: close\r\n", f);
-    fputs("\r\n", f);
-    if (req->body_len)
-        fwrite(req->body, 1, req->body_len, f);
-    if (fclose(f) != 0) {
-        free(buf);
+        n += strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 2;
+    n += sized ? sizeof "Content-Length: \r\n" - 1 + (size_t)clen_n : 0;
+    n += keep_alive ? 0 : sizeof "Connection: close\r\n" - 1;
+    n += 2 + req->body_len;
+
+    char *buf = malloc(n), *at = buf;
+    if (!buf)
         return NULL;
+    put_str(&at, method);
+    put(&at, " ", 1);
+    put_str(&at, target);
+    put_str(&at, " HTTP/1.1\r\nHost: ");
+    put_str(&at, v6 ? "[" : "");
+    put_str(&at, req->host);
+    put_str(&at, v6 ? "]" : "");
+    if (port_shown) {
+        put(&at, ":", 1);
+        put_str(&at, port);
     }
-    *len = n;
+    put(&at, "\r\n", 2);
+    for (size_t i = 0; i < req->nheaders; i++) {
+        put_str(&at, req->headers[i].name);
+        put(&at, ": ", 2);
+        put_str(&at, req->headers[i].value);
+        put(&at, "\r\n", 2);
+    }
+    if (sized) {
+        put_str(&at, "Content-Length: ");
+        put(&at, clen, (size_t)clen_n);
+        put(&at, "\r\n", 2);
+    }
+    if (!keep_alive)
+        put_str(&at, "Connection: close\r\n");
+    put(&at, "\r\n", 2);
+    if (req->body_len)
+        put(&at, req->body, req->body_len);
+    *len = (size_t)(at - buf);
     return buf;
 }
 

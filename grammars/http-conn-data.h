@@ -30,10 +30,12 @@ struct http_exchange {
     uint8_t answer;         /* enum http_answer */
     uint8_t head_only;      /* HEAD: no body in the answer */
     uint8_t chunked;        /* the answer's body is chunked */
+    uint8_t sized;          /* http_respond_start_sized: answer_left counts */
     uint8_t close;          /* close after the answer */
     uint8_t in_respond;     /* the handler's respond is running */
     uint8_t deferred;       /* http_defer: the answer comes later */
     uint64_t body_total;    /* body bytes received */
+    uint64_t answer_left;   /* a sized answer's body bytes still to come */
     alignas(16) unsigned char scratch[HTTP_SCRATCH];
 };
 
@@ -47,6 +49,7 @@ struct http_conn {
     uint8_t wake_queued;    /* answer_more is on its way to the machine */
     uint8_t writer_waiting; /* http_answer_full() said so: writable due */
     rotor_ref self;         /* for the events of deferred answers */
+    char peer[48];          /* http_remote_addr, once asked ("": not yet) */
     uint32_t served;        /* request heads taken on this connection */
     uint32_t head_seen;     /* input bytes the parser has looked at */
     uint32_t head_len;      /* bytes of the head at the front of the

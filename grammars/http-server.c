@@ -204,6 +204,7 @@ static bool out_header(struct out *o, const struct http_header *h)
 }
 
 static int keep_head(struct http_conn *c, const char *head, size_t n);
+static void answer_wrote(struct http_exchange *x);
 
 enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
 
@@ -413,12 +414,37 @@ int http_respond_start(struct http_exchange *x, int status,
     return o.err ? -1 : 0;
 }
 
+int http_respond_start_sized(struct http_exchange *x, int status,
+                             const struct http_header *headers,
+                             size_t nheaders, uint64_t len)
+{
+    struct out o;
+
+    if (answer_check(x, status) < 0 || status == 204 || status == 304)
+        return -1;
+    out_init(&o, x->s, true);
+    if (!write_head(x, &o, status, headers, nheaders, FRAME_LENGTH, len))
+        return -1;
+    out_flush(&o);
+    x->chunked = 0;
+    x->sized = 1;
+    x->answer_left = len;
+    x->answer = HTTP_ANSWER_STARTED;
+    answer_wrote(x);
+    return o.err ? -1 : 0;
+}
+
 int http_respond_chunk(struct http_exchange *x, const void *data, size_t len)
 {
     struct out o;
 
     if (x->answer != HTTP_ANSWER_STARTED)
         return -1;
+    if (x->sized) {
+        if (len > x->answer_left)
+            return -1;
+        x->answer_left -= len;
+    }
     if (x->head_only || len == 0)
         return 0;
     out_init(&o, x->s, false);
@@ -440,6 +466,8 @@ int http_respond_end(struct http_exchange *x)
 
     if (x->answer != HTTP_ANSWER_STARTED)
         return -1;
+    if (x->sized && x->answer_left > 0)
+        return http_respond_abort(x);   /* short of its Content-Length */
     x->answer = HTTP_ANSWER_DONE;
     if (x->chunked && !x->head_only)
         r = rotor_stream_write(x->s, "0\r\n\r\n", 5);
@@ -458,22 +486,35 @@ int http_respond_abort(struct http_exchange *x)
     return 0;
 }
 
-int http_remote_addr(const struct http_exchange *x, char *buf, size_t len)
+/* The peer's address as text into c->peer; false when not over IP. */
+static bool learn_peer(struct http_conn *c, rotor_scope *s)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    int fd = rotor_stream_fd(x->s);
+    int fd = rotor_stream_fd(s);
     const void *a = NULL;
 
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-        return -1;
+        return false;
     if (ss.ss_family == AF_INET)
         a = &((struct sockaddr_in *)&ss)->sin_addr;
     else if (ss.ss_family == AF_INET6)
         a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    if (!a || !inet_ntop(ss.ss_family, a, buf, (socklen_t)len))
+    return a && inet_ntop(ss.ss_family, a, c->peer, sizeof c->peer);
+}
+
+int http_remote_addr(const struct http_exchange *x, char *buf, size_t len)
+{
+    struct http_conn *c = x->conn;
+
+    /* Asked once per connection: a proxy asks for every request. */
+    if (!c->peer[0] && !learn_peer(c, x->s))
         return -1;
-    return (int)strlen(buf);
+    size_t n = strlen(c->peer);
+    if (n >= len)
+        return -1;
+    memcpy(buf, c->peer, n + 1);
+    return (int)n;
 }
 
 int http_defer(struct http_exchange *x)
@@ -803,6 +844,7 @@ void http_head_read(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
     x->answer = HTTP_ANSWER_NONE;
     x->head_only = p->req.method_id == HTTP_HEAD;
     x->chunked = 0;
+    x->sized = 0;
     x->close = 0;
     x->deferred = 0;
     x->body_total = 0;
@@ -1115,6 +1157,16 @@ bool http_answer_pending(struct http_conn *c, rotor_scope *s,
     (void)s;
     (void)ev;
     return c->x.deferred && c->x.answer != HTTP_ANSWER_DONE;
+}
+
+/* The client shut its side down while a deferred answer was pending:
+ * the answer still goes, and the connection closes after it. */
+void http_close_after_answer(struct http_conn *c, rotor_scope *s,
+                             const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->x.close = 1;
 }
 
 bool http_answer_started(struct http_conn *c, rotor_scope *s,

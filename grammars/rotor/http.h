@@ -200,6 +200,15 @@ int http_respond_start(struct http_exchange *x, int status,
 int http_respond_chunk(struct http_exchange *x, const void *data, size_t len);
 int http_respond_end(struct http_exchange *x);
 
+/* The same with a body of len bytes known in advance (a proxy relaying a
+ * Content-Length): the head says Content-Length, the pieces go as they
+ * are.  _chunk refuses (-1) what would go past len; _end before len bytes
+ * is http_respond_abort().  Returns as http_respond_start() (204 and 304
+ * are refused: they have no body). */
+int http_respond_start_sized(struct http_exchange *x, int status,
+                             const struct http_header *headers,
+                             size_t nheaders, uint64_t len);
+
 /* Closes the connection after this answer (sends Connection: close).
  * Cannot fail. */
 void http_close_after(struct http_exchange *x);

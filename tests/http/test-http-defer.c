@@ -244,16 +244,36 @@ START_TEST(client_reset_aborts_once)
 
     client_sends(r, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
     ck_assert_ptr_nonnull(pending);
-    /* A chunked answer begun: the reset shows at the next write. */
     ck_assert_int_eq(http_respond_start(pending, 200, NULL, 0), 0);
     ck_assert_int_eq(rotor_test_settle(t), 0);
     EXPECT_STATE(r, "streaming");
+    /* The connection still reads: the reset is seen at once. */
     ck_assert_int_eq(rotor_test_error(t, r), 0);
-    ck_assert_int_eq(http_respond_chunk(pending, "x", 1), 0);
-    ck_assert_int_eq(rotor_test_settle(t), 0);
     EXPECT_STATE(r, "(ended)");
     ck_assert_int_eq(aborted_calls, 1);
     ck_assert_ptr_null(pending);
+}
+END_TEST
+
+/* A client that shuts down its sending side still gets the answer, and
+ * the connection closes after it. */
+START_TEST(half_closed_client_gets_the_answer)
+{
+    rotor_ref r = connect_client();
+
+    client_sends(r, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(rotor_test_eof(t, r), 0);
+    EXPECT_STATE(r, "deferred");
+    ck_assert_int_eq(http_respond(pending, 200, NULL, 0, "bye\n", 4), 0);
+    pending = NULL;
+    ck_assert_int_eq(rotor_test_settle(t), 0);
+    char *got = client_gets(r);
+    ck_assert_ptr_nonnull(strstr(got, "Connection: close\r\n"));
+    ck_assert_ptr_nonnull(strstr(got, "\r\n\r\nbye\n"));
+    free(got);
+    ck_assert_int_eq(aborted_calls, 0);
+    ck_assert_msg(strcmp(rotor_test_state(t, r), "idle") != 0,
+                  "kept alive after the client's eof");
 }
 END_TEST
 
@@ -393,6 +413,7 @@ static Suite *defer_suite(void)
     tcase_add_test(tc, pipelined_request_waits_its_turn);
     tcase_add_test(tc, unanswered_gets_504_at_60s);
     tcase_add_test(tc, client_reset_aborts_once);
+    tcase_add_test(tc, half_closed_client_gets_the_answer);
     tcase_add_test(tc, slow_client_holds_the_producer_back);
     tcase_add_test(tc, client_taking_nothing_is_dropped_at_60s);
     tcase_add_test(tc, slow_handler_is_not_dropped);
