@@ -130,16 +130,27 @@ static bool add_field(struct field_copy *fc, const char *name, size_t nlen,
     return true;
 }
 
-/* A field whose value gets our part appended (Via, X-Forwarded-For). */
+/* A field whose value gets our part appended (Via, X-Forwarded-For):
+ * "PREV, OURS", or OURS alone. */
 static bool add_joined(struct field_copy *fc, const char *name,
                        const char *prev, size_t plen, const char *ours)
 {
-    char v[1024];
-    int n = prev ? snprintf(v, sizeof v, "%.*s, %s", (int)plen, prev, ours)
-                 : snprintf(v, sizeof v, "%s", ours);
+    size_t olen = strlen(ours);
+    size_t n = prev ? plen + 2 + olen : olen;
 
-    return n > 0 && (size_t)n < sizeof v &&
-           add_field(fc, name, strlen(name), v, (size_t)n);
+    if (fc->n >= PROXY_FIELDS_MAX + 2 ||
+        fc->used + strlen(name) + 1 + n + 1 > sizeof fc->buf)
+        return false;
+    const char *nm = copy_str(fc, name, strlen(name));
+    char *v = fc->buf + fc->used;
+    if (prev) {
+        memcpy(v, prev, plen);
+        memcpy(v + plen, ", ", 2);
+    }
+    memcpy(v + n - olen, ours, olen + 1);
+    fc->used += n + 1;
+    fc->h[fc->n++] = (struct http_header){ nm, v };
+    return true;
 }
 
 /* The request's fields as they go upstream. */

@@ -549,10 +549,7 @@ int http_client_start(struct http_client *c,
  * machine's), queued behind it; from outside the machines, at once. */
 static void tell_conn(struct http_client_conn *c, int event)
 {
-    struct rotor_loop *loop = rotor_scope_loop(c->s);
-
-    if (rotor_loop_send(loop, c->ref, event, NULL) == ROTOR_EBUSY)
-        rotor_send(c->s, c->ref, event, NULL);
+    rotor_post(rotor_scope_loop(c->s), c->ref, event, NULL);
 }
 
 int http_call_pause(struct http_call *call)

@@ -213,10 +213,7 @@ enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
  * the loop's thread, a test), at once. */
 static void tell_conn(struct http_exchange *x, int event)
 {
-    struct rotor_loop *loop = rotor_scope_loop(x->s);
-
-    if (rotor_loop_send(loop, x->conn->self, event, NULL) == ROTOR_EBUSY)
-        rotor_send(x->s, x->conn->self, event, NULL);
+    rotor_post(rotor_scope_loop(x->s), x->conn->self, event, NULL);
 }
 
 /* A deferred answer wrote output or ended from outside the connection's

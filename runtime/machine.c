@@ -417,6 +417,18 @@ int rotor_loop_send(struct rotor_loop *loop, rotor_ref to, int event,
     return 0;
 }
 
+int rotor_post(struct rotor_loop *loop, rotor_ref to, int event, void *data)
+{
+    if (!loop || !loop->current)
+        return rotor_loop_send(loop, to, event, data);
+    if (event < ROTOR_EV_USER)
+        return rotor__fail(ROTOR_EINVAL, "rotor_post: event %d is not a "
+                           "user event", event);
+    if (!rotor__table_get(&loop->table, to))
+        return rotor__fail(ROTOR_ENOENT, "rotor_post: no such machine");
+    return rotor__queue_push(&loop->queue, to, event, data);
+}
+
 int rotor_state_label(struct rotor_loop *loop, rotor_ref ref, char *buf,
                       size_t len)
 {

@@ -84,6 +84,15 @@ rotor_ref rotor_spawn_fd(struct rotor_loop *loop,
 int rotor_loop_send(struct rotor_loop *loop, rotor_ref to, int event,
                     void *data);
 
+/* Sends user event `event` to machine `to` from wherever on the loop's
+ * thread the caller is: from an action (of any machine), queued as
+ * rotor_send() does, dispatched after the current step; from outside the
+ * machines, at once, as rotor_loop_send() does.  For code that may be
+ * called from either (a library's callbacks, such as librotor-http's
+ * deferred answers).  Returns 0; ROTOR_EINVAL (loop NULL, not a user
+ * event), ROTOR_ENOENT (no such machine), ROTOR_ENOMEM. */
+int rotor_post(struct rotor_loop *loop, rotor_ref to, int event, void *data);
+
 /* Writes the name of the active state of machine ref into buf (len bytes,
  * NUL-terminated, truncated if need be); for a statechart the active
  * leaf states joined with ',' in document order; "(none)" before its

@@ -46,6 +46,7 @@ struct seq {
 struct peer_seed {
     const char *name;
     rotor_ref   send_to;    /* create sends `ping` here when valid */
+    rotor_ref   post_to;    /* ping posts `ping` here (rotor_post) */
     int         send_result;
     rotor_ref   kill;       /* create kills this machine when valid */
     int         kill_result;

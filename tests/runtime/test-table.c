@@ -40,6 +40,11 @@ void peer_destroy(struct peer *self, rotor_scope *s, const rotor_event *ev)
 void peer_ping(struct peer *self, rotor_scope *s, const rotor_event *ev)
 {
     rt_log("ping:%s<-%s", self->seed->name, (char *)rotor_event_data(ev));
+    if (rotor_ref_valid(self->seed->post_to)) {
+        ck_assert_int_eq(rotor_post(rotor_scope_loop(s), self->seed->post_to,
+                                    peer_ev_ping, (void *)self->seed->name), 0);
+        rt_log("posted:%s", self->seed->name);
+    }
 }
 
 void peer_kill_self(struct peer *self, rotor_scope *s, const rotor_event *ev)
@@ -247,6 +252,27 @@ START_TEST(send_to_another_machine)
 }
 END_TEST
 
+/* rotor_post: at once from outside the machines, queued from an action. */
+START_TEST(post_from_outside_and_from_an_action)
+{
+    struct peer_seed b = {.name = "B"};
+    rotor_ref rb = spawn_peer(&b);
+    struct peer_seed a = {.name = "A", .post_to = rb};
+    rotor_ref ra = spawn_peer(&a);
+
+    ck_assert_int_eq(rotor_post(loop, ra, peer_ev_ping, "main"), 0);
+    /* A's ping ran before rotor_post returned; its post to B waited for
+     * A's step to end. */
+    ck_assert_str_eq(rt_log_buf, "create:B create:A ping:A<-main posted:A "
+                                 "ping:B<-A");
+    ck_assert_int_eq(rotor_post(loop, ROTOR_REF_NONE, peer_ev_ping, "x"),
+                     ROTOR_ENOENT);
+    ck_assert_int_eq(rotor_post(loop, ra, ROTOR_EV_TIMEOUT, "x"), ROTOR_EINVAL);
+    ck_assert_int_eq(rotor_post(NULL, ra, peer_ev_ping, "x"), ROTOR_EINVAL);
+    free_loop();
+}
+END_TEST
+
 START_TEST(send_to_dead_ref_refused)
 {
     struct peer_seed b = {.name = "B", .raise = {peer_ev_quit}, .nraise = 1};
@@ -429,6 +455,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, raise_refuses_builtin_and_negative_events);
     tcase_add_test(tc, null_arguments_are_errors);
     tcase_add_test(tc, spawn_codes);
+    tcase_add_test(tc, post_from_outside_and_from_an_action);
     suite_add_tcase(s, tc);
     return s;
 }
