@@ -231,8 +231,9 @@ int http_remote_addr(const struct http_exchange *x, char *buf, size_t len);
  * machine on this loop (an upstream connection, a future's resolution)
  * or a callback the runtime runs there: the exchange and its accessors
  * stay valid until the answer ends or the handler's `aborted` runs.  The
- * connection reads nothing more meanwhile (pipelined requests wait).  The
- * answer calls above work as usual; an answer that has not begun within
+ * connection takes no other request meanwhile (a pipelined one waits);
+ * it still reads, so a reset ends it at once (`aborted`) and a half-close
+ * only closes it after the answer.  The answer calls above work as usual; an answer that has not begun within
  * 60 s (HTTP_DEFER_TIMEOUT) gets a 504.  Returns 0, or -1 outside
  * `respond`, when already answered or deferred, or out of memory (the
  * head is kept). */
