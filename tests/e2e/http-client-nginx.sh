@@ -16,7 +16,7 @@ while [ $i -lt 2000 ]; do echo "line $i of the static file"; i=$((i + 1)); done 
 # A port that nginx can bind: a few tries from a random start.
 try=0
 while :; do
-    PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    PORT=$(random_port)
     cat >"$WORK/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -47,14 +47,7 @@ http {
 CONF
     "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
     SERVER_PID=$!
-    deadline=$(( $(date +%s) + E2E_PATIENCE ))
-    until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$PORT" 2>/dev/null; do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        [ "$(date +%s)" -gt "$deadline" ] && fail "nginx did not start"
-        sleep 0.05
-    done
-    kill -0 "$SERVER_PID" 2>/dev/null && break
-    wait "$SERVER_PID" 2>/dev/null
+    listening "$SERVER_PID" "$PORT" nginx && break
     SERVER_PID=
     try=$((try + 1))
     [ $try -lt 5 ] || fail "nginx did not start: $(cat "$WORK/error.log" "$WORK/nginx.out")"

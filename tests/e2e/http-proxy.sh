@@ -27,21 +27,14 @@ background() {
 # (a few random tries); sets BG_PORT.
 socat_peer() {
     for try in 1 2 3 4 5; do
-        BG_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+        BG_PORT=$(random_port)
         "$SOCAT" "TCP-LISTEN:$BG_PORT,bind=127.0.0.1,reuseaddr,fork" \
             "SYSTEM:$2" 2>"$WORK/$1.err" &
         pid=$!
-        deadline=$(( $(date +%s) + E2E_PATIENCE ))
-        until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$BG_PORT" 2>/dev/null; do
-            kill -0 "$pid" 2>/dev/null || break
-            [ "$(date +%s)" -gt "$deadline" ] && fail "$1 did not start"
-            sleep 0.05
-        done
-        if kill -0 "$pid" 2>/dev/null; then
+        if listening "$pid" "$BG_PORT" "$1"; then
             PIDS="$PIDS $pid"
             return 0
         fi
-        wait "$pid" 2>/dev/null
     done
     fail "$1 did not start: $(cat "$WORK/$1.err")"
 }
@@ -150,7 +143,7 @@ fi
 mkdir -p "$WORK/www" "$WORK/tmp"
 head -c 67108864 /dev/urandom >"$WORK/www/big.bin"
 for try in 1 2 3 4 5; do
-    NP=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    NP=$(random_port)
     cat >"$WORK/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -171,14 +164,8 @@ http {
 CONF
     "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
     npid=$!
-    deadline=$(( $(date +%s) + E2E_PATIENCE ))
-    until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$NP" 2>/dev/null; do
-        kill -0 "$npid" 2>/dev/null || break
-        [ "$(date +%s)" -gt "$deadline" ] && fail "nginx did not start"
-        sleep 0.05
-    done
-    kill -0 "$npid" 2>/dev/null && break
-    wait "$npid" 2>/dev/null
+    listening "$npid" "$NP" nginx && break
+    [ "$try" -lt 5 ] || fail "nginx did not start: $(cat "$WORK/nginx.err")"
 done
 PIDS="$PIDS $npid"
 : >"$WORK/slow.trace"

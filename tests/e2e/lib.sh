@@ -53,6 +53,22 @@ start_server() {
     [ -n "$PORT" ] || fail "no port in: $(cat "$log")"
 }
 
+# random_port: a port to try for a server that cannot pick a free one
+# itself (nginx, socat): the caller retries on another when it is taken.
+random_port() { echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 )); }
+
+# listening PID PORT NAME: waits until 127.0.0.1:PORT takes connections.
+# Returns 1 when process PID ended first (its port was taken: try
+# another); a failure after $E2E_PATIENCE seconds.
+listening() {
+    deadline=$(( $(date +%s) + E2E_PATIENCE ))
+    until "$SOCAT" -u /dev/null "TCP:127.0.0.1:$2" 2>/dev/null; do
+        kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 1; }
+        [ "$(date +%s)" -gt "$deadline" ] && fail "$3 did not start"
+        sleep 0.05
+    done
+}
+
 stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID"
