@@ -73,17 +73,27 @@ _Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
 /* ---- fields --------------------------------------------------------------- */
 
 /* Fields that belong to one connection, not to the message (RFC 9110
- * 7.6.1), and those the two halves write themselves. */
+ * 7.6.1), and those the two halves write themselves.  Sorted by length:
+ * most fields are told apart by it alone. */
 static bool hop_by_hop(const char *name, size_t n)
 {
-    static const char *const names[] = {
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-        "proxy-authorization", "te", "trailer", "transfer-encoding",
-        "upgrade", "content-length", "host", "date", "expect",
+    static const char *const by_len[][3] = {
+        [2] = { "te" },
+        [4] = { "host", "date" },
+        [6] = { "expect" },
+        [7] = { "trailer", "upgrade" },
+        [10] = { "connection", "keep-alive" },
+        [14] = { "content-length" },
+        [16] = { "proxy-connection" },
+        [17] = { "transfer-encoding" },
+        [18] = { "proxy-authenticate" },
+        [19] = { "proxy-authorization" },
     };
 
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+    if (n >= sizeof by_len / sizeof by_len[0])
+        return false;
+    for (int i = 0; i < 3 && by_len[n][i]; i++)
+        if (strncasecmp(by_len[n][i], name, n) == 0)
             return true;
     return false;
 }
