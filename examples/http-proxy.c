@@ -163,15 +163,37 @@ static bool add_joined(struct field_copy *fc, const char *name,
     return true;
 }
 
+/* Whether the Connection field's value (a comma-separated list) names
+ * the field `name`: such a field is for this hop only (RFC 9110 7.6.1). */
+static bool named_in(const char *list, size_t llen, const char *name,
+                     size_t n)
+{
+    const char *end = list ? list + llen : NULL;
+
+    for (const char *p = list; p && p < end;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        const char *t = p;
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+            p++;
+        if ((size_t)(p - t) == n && strncasecmp(t, name, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The request's fields as they go upstream. */
 static bool request_fields(struct http_exchange *x, struct field_copy *fc)
 {
     const char *name, *value, *via = NULL, *xff = NULL;
-    size_t nlen, vlen, via_len = 0, xff_len = 0;
+    size_t nlen, vlen, via_len = 0, xff_len = 0, clen = 0;
+    const char *conn = http_field(x, "connection", &clen);
     char addr[64];
 
     for (size_t i = 0; http_field_at(x, i, &name, &nlen, &value, &vlen) == 0; i++) {
-        if (nlen == 3 && strncasecmp(name, "via", 3) == 0) {
+        if (conn && named_in(conn, clen, name, nlen)) {
+            continue;
+        } else if (nlen == 3 && strncasecmp(name, "via", 3) == 0) {
             via = value, via_len = vlen;
         } else if (nlen == 15 && strncasecmp(name, "x-forwarded-for", 15) == 0) {
             xff = value, xff_len = vlen;

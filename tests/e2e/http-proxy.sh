@@ -123,6 +123,7 @@ background proxy6 "$WORK/proxy6.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
 curl -s -D "$WORK/h6" -o "$WORK/b6" --max-time "$E2E_PATIENCE" \
     -H 'Connection: keep-alive, X-Private' -H 'Keep-Alive: timeout=5' \
     -H 'X-Forwarded-For: 192.0.2.7' -H 'Via: 1.0 edge' -H 'X-Kept: yes' \
+    -H 'X-Private: for the proxy only' \
     "http://127.0.0.1:$BG_PORT/seen?q=1" || fail "curl to the recorder"
 seen=$(tr -d '\r' <"$WORK/seen")
 echo "$seen" | grep -q '^GET /seen?q=1 HTTP/1.1$' || fail "request line upstream: $seen"
@@ -130,11 +131,12 @@ echo "$seen" | grep -q '^X-Forwarded-For: 192.0.2.7, 127.0.0.1$' || fail "X-Forw
 echo "$seen" | grep -q '^Via: 1.0 edge, 1.1 rotor$' || fail "Via upstream: $seen"
 echo "$seen" | grep -q '^X-Kept: yes$' || fail "an end-to-end field was dropped: $seen"
 echo "$seen" | grep -qi '^keep-alive:' && fail "Keep-Alive went upstream: $seen"
+echo "$seen" | grep -qi '^x-private:' && fail "a field named in Connection went upstream: $seen"
 echo "$seen" | grep -qi '^connection: keep-alive, X-Private' && fail "the client's Connection went upstream: $seen"
 [ "$(cat "$WORK/b6")" = ok ] || fail "recorder's body: $(cat "$WORK/b6")"
 grep -qi '^x-up: 1' "$WORK/h6" || fail "the upstream's field did not come back: $(cat "$WORK/h6")"
 grep -qi '^connection: keep-alive' "$WORK/h6" && fail "the upstream's Connection came back"
-pass "upstream sees Via and X-Forwarded-For appended, no hop-by-hop fields; the answer's own come back"
+pass "upstream sees Via and X-Forwarded-For appended, no hop-by-hop fields (nor those Connection names); the answer's own come back"
 
 # ---- upstream failures ---------------------------------------------------------
 
