@@ -25,6 +25,7 @@ struct http_call {
     http_chunk_fn *on_chunk;
     void *arg;
     struct http_client_conn *conn;  /* the connection carrying it, or NULL */
+    struct rotor_tls *tls;  /* HTTPS with this client context, or NULL */
     bool paused;            /* http_call_pause: read no more body */
     bool cancelled;         /* http_call_cancel: no callback, ever */
     bool head_request;      /* HEAD: the response has no body */
@@ -49,6 +50,7 @@ struct http_client_conn {
     struct http_client_conn *prev, *next;   /* the client's connections */
     rotor_ref ref;
     rotor_scope *s;                 /* its own, for events from outside */
+    struct rotor_tls *tls;          /* HTTPS: part of the pool's key */
     struct rotor_notifier *wake;    /* the pool hands over a request */
     char *host, *port;
     struct http_call *x;          /* the request in hand, or NULL */

@@ -90,28 +90,30 @@ static void conn_take(struct http_client_conn *c, struct http_call *x)
         x->conn = c;
 }
 
+/* The pool's key: host, port, and the TLS context (HTTPS to a host is
+ * not HTTP to it, nor HTTPS verified against other CAs). */
 static bool same_key(const struct http_client_conn *c, const char *host,
-                     const char *port)
+                     const char *port, const struct rotor_tls *tls)
 {
-    return !strcmp(c->host, host) && !strcmp(c->port, port);
+    return c->tls == tls && !strcmp(c->host, host) && !strcmp(c->port, port);
 }
 
 static struct http_client_conn *pooled_for(struct http_client *cl,
-                                           const char *host, const char *port)
+                                           const struct http_call *x)
 {
     for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        if (c->pooled && same_key(c, host, port))
+        if (c->pooled && same_key(c, x->host, x->port, x->tls))
             return c;
     return NULL;
 }
 
-static unsigned pooled_count(struct http_client *cl, const char *host,
-                             const char *port)
+static unsigned pooled_count(struct http_client *cl,
+                             const struct http_client_conn *like)
 {
     unsigned n = 0;
 
     for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        n += c->pooled && same_key(c, host, port);
+        n += c->pooled && same_key(c, like->host, like->port, like->tls);
     return n;
 }
 
@@ -119,7 +121,7 @@ static unsigned pooled_count(struct http_client *cl, const char *host,
  * or the code of rotor_spawn() (x is still the caller's then). */
 static int dispatch(struct http_client *cl, struct http_call *x)
 {
-    struct http_client_conn *c = pooled_for(cl, x->host, x->port);
+    struct http_client_conn *c = pooled_for(cl, x);
 
     if (c) {
         c->pooled = false;
@@ -436,7 +438,7 @@ static char *request_format(const struct http_client_request *req,
 {
     const char *target = req->target ? req->target : "/";
     bool v6 = strchr(req->host, ':') != NULL;
-    bool port_shown = strcmp(port, "80") != 0;
+    bool port_shown = strcmp(port, req->tls ? "443" : "80") != 0;
     bool sized = req->body_len || method_is(method, "POST") ||
                  method_is(method, "PUT") || method_is(method, "PATCH");
     char clen[24];
@@ -489,7 +491,7 @@ static struct http_call *exchange_new(struct http_client *cl,
                                         const struct http_client_request *req)
 {
     const char *method = req->method ? req->method : "GET";
-    const char *port = req->port ? req->port : "80";
+    const char *port = req->port ? req->port : req->tls ? "443" : "80";
     struct http_call *x = calloc(1, sizeof *x);
 
     if (!x)
@@ -506,6 +508,7 @@ static struct http_call *exchange_new(struct http_client *cl,
     x->head_request = method_is(method, "HEAD");
     x->idempotent = idempotent(method);
     x->on_chunk = req->on_chunk;
+    x->tls = req->tls;
     return x;
 }
 
@@ -740,7 +743,12 @@ void hc_start(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
     c->host = strdup(x->host);
     c->port = strdup(x->port);
     c->wake = rotor_notifier_new(s);
+    c->tls = x->tls;
     int rc = c->host && c->port && c->wake ? 0 : ROTOR_ENOMEM;
+    /* HTTPS: the handshake runs once connected, before the request goes;
+     * the host is the SNI and the name the certificate must carry. */
+    if (rc == 0 && c->tls)
+        rc = rotor_stream_tls(s, c->tls, c->host);
     if (rc == 0)
         rc = rotor_stream_connect(s, c->host, c->port);
     if (rc < 0) {
@@ -1034,7 +1042,7 @@ bool hc_reusable(struct http_client_conn *c, rotor_scope *s,
     (void)s;
     (void)ev;
     return cl && c->parser.res.keep_alive &&
-           pooled_count(cl, c->host, c->port) < cl->cfg.max_idle_per_host;
+           pooled_count(cl, c) < cl->cfg.max_idle_per_host;
 }
 
 void hc_park(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
@@ -1122,8 +1130,10 @@ void hc_fail_io(struct http_client_conn *c, rotor_scope *s,
                 const rotor_event *ev)
 {
     int e = rotor_event_error(ev);
+    /* A failed TLS session says why (a certificate, a handshake). */
+    const char *why = c->tls ? rotor_stream_tls_error(s) : NULL;
 
-    fail_with(c, s, ev, e > 0 ? -e : e, NULL);
+    fail_with(c, s, ev, e > 0 ? -e : e, why && *why ? why : NULL);
 }
 
 void hc_fail_timeout(struct http_client_conn *c, rotor_scope *s,

@@ -46,6 +46,7 @@ extern "C" {
 
 struct rotor_loop;
 struct rotor_promise;
+struct rotor_tls;
 struct http_header;         /* <rotor/http.h>: { name, value } */
 
 #define HTTP_CLIENT_EPROTO    (-EPROTO)
@@ -97,6 +98,11 @@ struct http_client_request {
     const void *body;           /* sent with Content-Length */
     size_t body_len;
     http_chunk_fn *on_chunk;    /* NULL: the body is collected */
+    struct rotor_tls *tls;      /* HTTPS: a client context (<rotor/tls.h>,
+                                   rotor_tls_client_new()) that verifies the
+                                   server against host; the port defaults
+                                   to 443.  NULL: HTTP.  It must outlive
+                                   the client's connections. */
 };
 
 /* Fills *cfg with the defaults.  Cannot fail. */

@@ -1,7 +1,7 @@
 #!/bin/sh
-# https.sh: hello-http --tls against curl and openssl s_client: GET and
-# keep-alive over one connection, ALPN, a name the certificate does not
-# carry, an expired certificate, garbage instead of a ClientHello, a peer
+# https.sh: hello-http --tls against curl, openssl s_client and
+# librotor-http's own client: GET and keep-alive over one connection,
+# ALPN, a name the certificate does not carry, an expired certificate, garbage instead of a ClientHello, a peer
 # that never finishes its handshake, renegotiation refused.  After each
 # bad peer the server must still serve.
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -34,6 +34,25 @@ pass "GET over TLS, certificate verified"
 got=$($CURL -o /dev/null -o /dev/null -w '%{num_connects} ' "$URL/" "$URL/")
 [ "$got" = "1 0 " ] || fail "keep-alive over TLS: connects '$got'"
 pass "keep-alive over TLS"
+
+# librotor-http's own client over HTTPS: verified, kept alive, and
+# refusing what it must (a name the certificate lacks, other CAs, a
+# server that speaks TLS to a client that does not).
+GET="$top_builddir/tests/http/http-client-get"
+"$GET" localhost "$PORT" -k "$WORK/ok.pem" -n 3 / /rotor >"$WORK/get.out" 2>"$WORK/get.err" ||
+    fail "http-client-get over TLS: $(cat "$WORK/get.err")"
+[ "$(grep -c '^200 12 -$' "$WORK/get.out")" = 6 ] || fail "answers over TLS: $(cat "$WORK/get.out")"
+grep -qx "connections 1" "$WORK/get.out" || fail "client keep-alive over TLS: $(cat "$WORK/get.out")"
+"$GET" localhost "$PORT" -k "$WORK/ok.pem" -o "$WORK/body" /rotor >/dev/null 2>&1 &&
+    [ "$(cat "$WORK/body")" = "Hello rotor!" ] || fail "body over TLS: $(cat "$WORK/body")"
+"$GET" 127.0.0.1 "$PORT" -k "$WORK/ok.pem" / >/dev/null 2>"$WORK/get.err" &&
+    fail "the client took a certificate without 127.0.0.1 for 127.0.0.1"
+grep -q "mismatch" "$WORK/get.err" || fail "name check: $(cat "$WORK/get.err")"
+"$GET" localhost "$PORT" -k "$WORK/old.pem" / >/dev/null 2>"$WORK/get.err" &&
+    fail "the client trusted a certificate its CA file does not hold"
+grep -q "verify failed" "$WORK/get.err" || fail "CA check: $(cat "$WORK/get.err")"
+still_serving "the client's refusals"
+pass "librotor-http's client over HTTPS: 6 answers on 1 connection, bad names and CAs refused"
 
 out=$(echo | timeout 15 openssl s_client -connect "127.0.0.1:$PORT" \
       -servername localhost -alpn h2,http/1.1 -CAfile "$WORK/ok.pem" 2>&1)

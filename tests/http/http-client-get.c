@@ -2,13 +2,15 @@
  * http-client-get: fetches targets from one server with the client of
  * librotor-http, for the end-to-end tests (tests/e2e/http-client*.sh).
  *
- *     http-client-get HOST PORT [-n N] [-H NAME:VALUE] [-o FILE] TARGET...
+ *     http-client-get HOST PORT [-n N] [-H NAME:VALUE] [-o FILE]
+ *                     [-k CAFILE] TARGET...
  *
  * Each target is fetched N times (default 1), one request after the other
  * from the previous response's callback, so that a kept-alive connection
  * can carry them all.  Prints "STATUS BYTES TRANSFER-ENCODING" (or -) per response, then
  * "connections K" (what the client opened).  -o writes the last body to
- * FILE.  Exit status 0 when every request got a response, 1 otherwise
+ * FILE.  -k speaks HTTPS, trusting the certificates of CAFILE and
+ * checking HOST against the server's.  Exit status 0 when every request got a response, 1 otherwise
  * (the error is printed).
  */
 #define _GNU_SOURCE
@@ -25,6 +27,7 @@ static const char *host, *port, *out_file;
 static char **targets;
 static int ntargets, repeat = 1, at, failed;
 static struct http_header header;
+static struct rotor_tls *tls;
 static size_t nheaders;
 
 static void next(void);
@@ -63,7 +66,7 @@ static void next(void)
     }
     struct http_client_request req = {
         .host = host, .port = port, .target = targets[at / repeat],
-        .headers = &header, .nheaders = nheaders,
+        .headers = &header, .nheaders = nheaders, .tls = tls,
     };
     if (http_client_request(client, &req, on_response, NULL) < 0) {
         fprintf(stderr, "http-client-get: %s\n", rotor_last_error());
@@ -78,7 +81,7 @@ int main(int argc, char **argv)
 
     if (argc < 4) {
         fprintf(stderr, "usage: http-client-get HOST PORT [-n N] "
-                        "[-H NAME:VALUE] [-o FILE] TARGET...\n");
+                        "[-H NAME:VALUE] [-o FILE] [-k CAFILE] TARGET...\n");
         return 2;
     }
     host = argv[1];
@@ -90,6 +93,15 @@ int main(int argc, char **argv)
             repeat = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-o"))
             out_file = argv[i + 1];
+        else if (!strcmp(argv[i], "-k")) {
+            struct rotor_tls_config cfg;
+            rotor_tls_config_init(&cfg);
+            cfg.ca_file = argv[i + 1];
+            if (!(tls = rotor_tls_client_new(&cfg))) {
+                fprintf(stderr, "http-client-get: %s\n", rotor_last_error());
+                return 1;
+            }
+        }
         else if (!strcmp(argv[i], "-H")) {
             char *colon = strchr(argv[i + 1], ':');
             if (!colon)
@@ -114,5 +126,6 @@ int main(int argc, char **argv)
     printf("connections %lu\n", http_client_connections(client));
     http_client_free(client);
     rotor_loop_free(loop);
+    rotor_tls_free(tls);
     return failed || at < ntargets * repeat ? 1 : 0;
 }
