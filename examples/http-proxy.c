@@ -313,8 +313,13 @@ static void upstream_done(int err, const struct http_response *res, void *arg)
             http_respond_end(r->x);
     } else if (err) {
         answer_failure(r->x, err);
+    } else if (http_method(r->x) == HTTP_HEAD &&
+               content_length(res) > 0) {
+        /* HEAD: the length a GET would have, and no body. */
+        if (!start_answer(r, res) || http_respond_end(r->x) < 0)
+            answer_plain(r->x, 502, "Bad Gateway\n");
     } else {
-        /* No body: HEAD, 204, 304, or an empty one. */
+        /* No body: 204, 304, or an empty one. */
         fc = fields_begin();
         if (!response_fields(res, fc) ||
             http_respond(r->x, http_response_status(res), fc->h, fc->n,

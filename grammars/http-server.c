@@ -463,7 +463,7 @@ int http_respond_end(struct http_exchange *x)
 
     if (x->answer != HTTP_ANSWER_STARTED)
         return -1;
-    if (x->sized && x->answer_left > 0)
+    if (x->sized && x->answer_left > 0 && !x->head_only)
         return http_respond_abort(x);   /* short of its Content-Length */
     x->answer = HTTP_ANSWER_DONE;
     if (x->chunked && !x->head_only)

@@ -203,7 +203,8 @@ int http_respond_end(struct http_exchange *x);
 /* The same with a body of len bytes known in advance (a proxy relaying a
  * Content-Length): the head says Content-Length, the pieces go as they
  * are.  _chunk refuses (-1) what would go past len; _end before len bytes
- * is http_respond_abort().  Returns as http_respond_start() (204 and 304
+ * is http_respond_abort() (but for HEAD, whose answer has no body: the
+ * head says the length a GET would get).  Returns as http_respond_start() (204 and 304
  * are refused: they have no body). */
 int http_respond_start_sized(struct http_exchange *x, int status,
                              const struct http_header *headers,

@@ -76,7 +76,10 @@ pass "20 requests answered in order, 10 to each upstream"
 [ "$(curl -s "$URL/")" = "Hello World!" ] || fail "GET / through the proxy"
 curl -s -D "$WORK/h" -o /dev/null "$URL/"
 grep -qi '^via: 1.1 rotor' "$WORK/h" || fail "no Via on the answer: $(cat "$WORK/h")"
-pass "GET / with Via on the answer"
+curl -s -I --max-time "$E2E_PATIENCE" "$URL/" >"$WORK/head"
+grep -qi '^content-length: 12' "$WORK/head" || fail "HEAD: no Content-Length 12: $(cat "$WORK/head")"
+[ "$(curl -s "$URL/")" = "Hello World!" ] || fail "GET after HEAD"
+pass "GET / with Via on the answer; HEAD with the GET's Content-Length"
 
 # ---- bodies ------------------------------------------------------------------
 
