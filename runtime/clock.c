@@ -36,6 +36,20 @@ uint64_t rotor__real_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+bool rotor__fired_early(struct rotor_loop *loop, struct event *ev,
+                        uint64_t due_us)
+{
+    if (loop->vclock)
+        return false;           /* virtual time is never early */
+    uint64_t now = rotor__real_us();
+    if (now >= due_us)
+        return false;
+    uint64_t left = due_us - now;
+    struct timeval tv = { (time_t)(left / 1000000u),
+                          (suseconds_t)(left % 1000000u) };
+    return event_add(ev, &tv) == 0;
+}
+
 uint64_t rotor__vclock_now(const struct rotor_loop *loop)
 {
     return loop->vclock->now;

@@ -24,6 +24,7 @@ struct rotor__delayed {
     int                    event;
     int                    id;
     void                  *data;
+    uint64_t               due_us;  /* by rotor__now_us() */
     struct rotor__delayed *next;    /* in from->delayed */
     struct rotor__delayed **pprev;
 };
@@ -64,6 +65,8 @@ static void due(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (rotor__fired_early(loop, &d->timer, d->due_us))
+        return;
     unlink_send(d);
     rotor__free(d);
     if (rotor__table_get(&loop->table, to))
@@ -111,6 +114,7 @@ int rotor_send_after(rotor_scope *s, rotor_ref to, int event, void *data,
     d->to = to;
     d->event = event;
     d->data = data;
+    d->due_us = rotor__now_us(s->loop) + (uint64_t)ms * 1000u;
     d->id = next_id(s->loop);
     link_send(s, d);
     return d->id;

@@ -146,6 +146,7 @@ struct rotor__level_timer {
     struct event        ev;
     struct rotor_scope *m;
     int                 level;
+    uint64_t            due_us;   /* rotor__now_us() when it is due */
 };
 
 /* Cancels the timers of levels >= keep, then arms those of the states
@@ -164,6 +165,7 @@ struct rotor__state_timer {
     struct rotor_scope *m;
     int                 state;    /* -1: free */
     uint8_t             slot;     /* 0: `timeout D;`, i + 1: timeouts[i] */
+    uint64_t            due_us;   /* rotor__now_us() when it is due */
 };
 
 /* Arms the timeouts of `state` (with_anonymous: `timeout D;` too, as
@@ -213,6 +215,12 @@ uint64_t rotor__vclock_now(const struct rotor_loop *loop);
 void rotor__vclock_free(struct rotor_loop *loop);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t rotor__real_us(void);
+/* libevent's clock is CLOCK_MONOTONIC_COARSE (a tick: 4 ms here), ours
+ * the precise one: a timer may fire up to a tick before its due time by
+ * ours.  Then this adds ev again for the rest and returns true (the
+ * callback returns and waits); false when it is due (or cannot wait). */
+bool rotor__fired_early(struct rotor_loop *loop, struct event *ev,
+                        uint64_t due_us);
 
 static inline int rotor__timer_add(struct rotor_loop *loop, struct event *ev,
                                    const struct timeval *tv)

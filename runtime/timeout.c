@@ -151,6 +151,8 @@ static void deep_fired(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (rotor__fired_early(t->m->loop, &t->ev, t->due_us))
+        return;
     fire(t->m, t->level);
 }
 
@@ -207,6 +209,8 @@ static void state_fired(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (rotor__fired_early(t->m->loop, &t->ev, t->due_us))
+        return;
     t->state = -1;
     deliver_timeout(t->m, state, t->slot);
 }
@@ -244,6 +248,7 @@ static int arm_one(struct rotor_scope *m, int state, int slot, uint32_t ms)
                            m->type->states[state].name);
     t->state = state;
     t->slot = (uint8_t)slot;
+    t->due_us = rotor__now_us(m->loop) + (uint64_t)ms * 1000u;
     return 0;
 }
 
@@ -311,6 +316,8 @@ int rotor__timers_apply(struct rotor_scope *m, int keep)
         struct event *ev = tv ? timer_of(m, level) : NULL;
         if (!ev || rotor__timer_add(m->loop, ev, tv) < 0)
             return timer_failed(m);
+        m->deep[level - 1].due_us =
+            rotor__now_us(m->loop) + (uint64_t)states[s].timeout_ms * 1000u;
         m->timers_on |= (uint16_t)(1u << level);
     }
     return 0;

@@ -73,6 +73,22 @@ va=$(visits "$A") vb=$(visits "$B")
 [ "$va" = 11 ] && [ "$vb" = 11 ] || fail "round robin: upstream visits $va and $vb, not 11 and 11"
 pass "20 requests answered in order, 10 to each upstream"
 
+# 20 clients at once, each its own name: no answer reaches another.
+i=0 curls=
+while [ $i -lt 20 ]; do
+    curl -s --max-time "$E2E_PATIENCE" "$URL/p$i" "$URL/q$i" >"$WORK/par.$i" &
+    curls="$curls $!"
+    i=$((i + 1))
+done
+for p in $curls; do wait "$p"; done
+i=0
+while [ $i -lt 20 ]; do
+    [ "$(cat "$WORK/par.$i")" = "Hello p$i!Hello q$i!" ] ||
+        fail "client $i got someone else's answer: $(cat "$WORK/par.$i")"
+    i=$((i + 1))
+done
+pass "20 clients at once, 2 requests each: every answer to its own client"
+
 [ "$(curl -s "$URL/")" = "Hello World!" ] || fail "GET / through the proxy"
 curl -s -D "$WORK/h" -o /dev/null "$URL/"
 grep -qi '^via: 1.1 rotor' "$WORK/h" || fail "no Via on the answer: $(cat "$WORK/h")"
