@@ -277,7 +277,8 @@ START_TEST(chunked_body)
 	while (!http_chunked_done(&c)) {
 		ptrdiff_t r = http_chunked_parse(&c, in, len, &data, &dlen);
 		ck_assert_int_gt(r, 0);
-		memcpy(out + nout, data, dlen);
+		if (dlen)	/* data is NULL when a step brings none */
+			memcpy(out + nout, data, dlen);
 		nout += dlen;
 		in += r;
 		len -= (size_t)r;
