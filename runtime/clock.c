@@ -39,15 +39,14 @@ uint64_t rotor__real_us(void)
 bool rotor__fired_early(struct rotor_loop *loop, struct event *ev,
                         uint64_t due_us)
 {
-    if (loop->vclock)
-        return false;           /* virtual time is never early */
-    uint64_t now = rotor__real_us();
+    uint64_t now = rotor__now_us(loop);
+
     if (now >= due_us)
         return false;
     uint64_t left = due_us - now;
     struct timeval tv = { (time_t)(left / 1000000u),
                           (suseconds_t)(left % 1000000u) };
-    return event_add(ev, &tv) == 0;
+    return rotor__timer_add(loop, ev, &tv) == 0;
 }
 
 uint64_t rotor__vclock_now(const struct rotor_loop *loop)

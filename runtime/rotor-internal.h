@@ -215,10 +215,11 @@ uint64_t rotor__vclock_now(const struct rotor_loop *loop);
 void rotor__vclock_free(struct rotor_loop *loop);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t rotor__real_us(void);
-/* libevent's clock is CLOCK_MONOTONIC_COARSE (a tick: 4 ms here), ours
- * the precise one: a timer may fire up to a tick before its due time by
- * ours.  Then this adds ev again for the rest and returns true (the
- * callback returns and waits); false when it is due (or cannot wait). */
+/* A timer fired before due_us by rotor__now_us(): libevent's clock is
+ * CLOCK_MONOTONIC_COARSE (a tick: 4 ms here), ours the precise one, and
+ * a lazily re-armed level-0 timeout moves its due time on purpose.  Then
+ * this adds ev again for the rest and returns true (the callback returns
+ * and waits); false when it is due (or cannot wait). */
 bool rotor__fired_early(struct rotor_loop *loop, struct event *ev,
                         uint64_t due_us);
 

@@ -94,21 +94,13 @@ static bool level0_due(struct rotor_scope *m)
     m->timers_on &= (uint16_t)~1u;
     if (m->t0_due == 0)
         return false;           /* cancelled meanwhile */
-    uint64_t now = rotor__now_us(m->loop);
-    if (now >= m->t0_due) {
-        m->t0_due = 0;
-        return true;
-    }
-    uint64_t left = m->t0_due - now;
-    struct timeval tv = { (time_t)(left / 1000000u),
-                          (suseconds_t)(left % 1000000u) };
-    if (rotor__timer_add(m->loop, &m->timer, &tv) == 0) {
+    if (rotor__fired_early(m->loop, &m->timer, m->t0_due)) {
         m->t0_ms = 0;           /* an odd duration: re-add on the next arm */
         m->timers_on |= 1u;
         return false;
     }
     m->t0_due = 0;
-    return true;                /* cannot wait longer: fire now */
+    return true;                /* due, or cannot wait longer: fire now */
 }
 
 /* The tag says whose timeout it is: the generated dispatch hands it to
