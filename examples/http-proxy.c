@@ -66,6 +66,7 @@ struct relay {
     struct http_exchange *x;
     struct http_call *call;         /* NULL once it answered */
     bool started;                   /* the answer's head is sent */
+    bool streaming;                 /* the request's body goes as it comes */
 };
 
 _Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
@@ -338,11 +339,22 @@ static const struct upstream *pick_upstream(struct proxy_loop *pl)
     return u;
 }
 
-/* Starts the upstream request; false when it could not even start. */
+/* The client has taken most of the upload: the client's body may come
+ * again. */
+static void upstream_writable(void *arg)
+{
+    struct relay *r = arg;
+
+    http_body_resume(r->x);
+}
+
+/* Starts the upstream request; false when it could not even start.  A
+ * request with a body (r->streaming) sends it as it comes, framed as the
+ * client framed it. */
 static bool forward(struct proxy_loop *pl, struct relay *r,
                     struct field_copy *fc)
 {
-    size_t mlen, tlen, blen;
+    size_t mlen, tlen;
     const char *m = http_method_name(r->x, &mlen);
     const char *t = http_target(r->x, &tlen);
     const struct upstream *u = pick_upstream(pl);
@@ -354,14 +366,21 @@ static bool forward(struct proxy_loop *pl, struct relay *r,
     };
     bool ok = method && target;
 
-    req.body = http_body(r->x, &blen);
-    req.body_len = blen;
+    if (r->streaming) {
+        int64_t len = http_content_length(r->x);
+        req.body_stream = len < 0 ? HTTP_BODY_STREAM_CHUNKED
+                                  : HTTP_BODY_STREAM_SIZED;
+        req.body_len = len < 0 ? 0 : (size_t)len;
+        req.on_writable = upstream_writable;
+    }
     /* The request is copied: its strings may change once this returns. */
     return ok && http_client_start(pl->client, &req, upstream_done, r,
                                    &r->call) == 0;
 }
 
-static void relay_request(struct http_exchange *x)
+/* The request's head: it goes upstream at once (its body follows as it
+ * comes, see relay_piece); the answer comes later, from upstream. */
+static void relay_start(struct http_exchange *x)
 {
     struct proxy_loop *pl = http_app(x);
     struct relay *r = http_scratch(x);
@@ -374,6 +393,42 @@ static void relay_request(struct http_exchange *x)
         answer_plain(x, 431, "Request Header Fields Too Large\n");
     else if (!forward(pl, r, fc))
         answer_plain(x, 502, "Bad Gateway\n");
+}
+
+/* A request with a body: started before the body comes. */
+static void relay_begin(struct http_exchange *x)
+{
+    struct relay *r = http_scratch(x);
+
+    r->streaming = true;
+    relay_start(x);
+}
+
+/* A piece of the client's body: upstream, at the upstream's pace (with
+ * 64 KiB queued for it, the client's body is not read until most of that
+ * has gone).  Once the upstream has answered whole, the rest is
+ * dropped. */
+static void relay_piece(struct http_exchange *x, const char *data, size_t len)
+{
+    struct relay *r = http_scratch(x);
+
+    if (!r->call)
+        return;
+    http_call_write(r->call, data, len);
+    if (http_call_write_full(r->call))
+        http_body_pause(x);
+}
+
+/* The whole request is in: a request without a body starts now; one
+ * with a body has started, and its body ends. */
+static void relay_request(struct http_exchange *x)
+{
+    struct relay *r = http_scratch(x);
+
+    if (!r->streaming)
+        relay_start(x);
+    else if (r->call)
+        http_call_write_end(r->call);
 }
 
 /* The client has taken most of what it had to take: read on upstream. */
@@ -396,8 +451,10 @@ static void client_gone(struct http_exchange *x)
 }
 
 static struct http_handler relay_handler = {
-    .want = HTTP_WANT_BUFFER,
+    .want = HTTP_WANT_STREAM,
     .body_max = 8u << 20,
+    .begin = relay_begin,
+    .chunk = relay_piece,
     .respond = relay_request,
     .writable = client_caught_up,
     .aborted = client_gone,

@@ -31,6 +31,14 @@ struct http_call {
     bool head_request;      /* HEAD: the response has no body */
     bool idempotent;        /* may be sent again on a new connection */
     bool retried;
+    /* A streamed body (HTTP_BODY_STREAM_*). */
+    uint8_t stream;         /* enum http_body_source */
+    bool stream_ended;      /* http_call_write_end */
+    bool stream_cut;        /* the response began first: writes dropped */
+    bool writer_waiting;    /* http_call_write_full() said so */
+    uint64_t stream_left;   /* SIZED: bytes still to be written */
+    struct evbuffer *early; /* written before the head went out */
+    http_writable_fn *on_writable;
 };
 
 /* What a callback sees (the accessors of <rotor/http-client.h>); also
@@ -58,6 +66,8 @@ struct http_client_conn {
     bool sent;                      /* x is written to the server */
     bool got_bytes;                 /* some of x's response came */
     bool holding;                   /* in `held`: resume is awaited */
+    bool body_more_queued;          /* body_more is on its way */
+    bool cut;                       /* a streamed body cut short: no reuse */
     unsigned served;                /* responses completed */
     /* What the last action made of the input, for the guards. */
     int err;                        /* the request's end: 0 or an error */

@@ -48,6 +48,8 @@ static void exchange_free(struct http_call *x)
     free(x->host);
     free(x->port);
     free(x->wire);
+    if (x->early)
+        evbuffer_free(x->early);
     free(x);
 }
 
@@ -399,7 +401,10 @@ static int request_check(const struct http_client_request *req)
                                    "http_client_request: bad or reserved "
                                    "header field");
     }
-    if (req->body_len && !req->body)
+    if (req->body_stream > HTTP_BODY_STREAM_CHUNKED)
+        return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
+                               "bad body_stream");
+    if (req->body_stream == HTTP_BODY_WHOLE && req->body_len && !req->body)
         return rotor_set_error(ROTOR_EINVAL, "http_client_request: no body");
     return 0;
 }
@@ -439,8 +444,12 @@ static char *request_format(const struct http_client_request *req,
     const char *target = req->target ? req->target : "/";
     bool v6 = strchr(req->host, ':') != NULL;
     bool port_shown = strcmp(port, req->tls ? "443" : "80") != 0;
-    bool sized = req->body_len || method_is(method, "POST") ||
-                 method_is(method, "PUT") || method_is(method, "PATCH");
+    bool chunked = req->body_stream == HTTP_BODY_STREAM_CHUNKED;
+    bool whole = req->body_stream == HTTP_BODY_WHOLE;
+    bool sized = !chunked &&
+                 (req->body_len || method_is(method, "POST") ||
+                  method_is(method, "PUT") || method_is(method, "PATCH"));
+    size_t body_len = whole ? req->body_len : 0;
     char clen[24];
     int clen_n = sized ? snprintf(clen, sizeof clen, "%zu", req->body_len) : 0;
     size_t n = strlen(method) + 1 + strlen(target) + sizeof " HTTP/1.1\r\nHost: " - 1 +
@@ -449,8 +458,9 @@ static char *request_format(const struct http_client_request *req,
     for (size_t i = 0; i < req->nheaders; i++)
         n += strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 2;
     n += sized ? sizeof "Content-Length: \r\n" - 1 + (size_t)clen_n : 0;
+    n += chunked ? sizeof "Transfer-Encoding: chunked\r\n" - 1 : 0;
     n += keep_alive ? 0 : sizeof "Connection: close\r\n" - 1;
-    n += 2 + req->body_len;
+    n += 2 + body_len;
 
     char *buf = malloc(n), *at = buf;
     if (!buf)
@@ -478,11 +488,13 @@ static char *request_format(const struct http_client_request *req,
         put(&at, clen, (size_t)clen_n);
         put(&at, "\r\n", 2);
     }
+    if (chunked)
+        put_str(&at, "Transfer-Encoding: chunked\r\n");
     if (!keep_alive)
         put_str(&at, "Connection: close\r\n");
     put(&at, "\r\n", 2);
-    if (req->body_len)
-        put(&at, req->body, req->body_len);
+    if (body_len)
+        put(&at, req->body, body_len);
     *len = (size_t)(at - buf);
     return buf;
 }
@@ -506,7 +518,11 @@ static struct http_call *exchange_new(struct http_client *cl,
         return NULL;
     }
     x->head_request = method_is(method, "HEAD");
-    x->idempotent = idempotent(method);
+    /* A streamed body is gone once written: it cannot be sent again. */
+    x->idempotent = idempotent(method) && req->body_stream == HTTP_BODY_WHOLE;
+    x->stream = (uint8_t)req->body_stream;
+    x->stream_left = req->body_len;
+    x->on_writable = req->on_writable;
     x->on_chunk = req->on_chunk;
     x->tls = req->tls;
     return x;
@@ -575,6 +591,94 @@ int http_call_resume(struct http_call *call)
         tell_conn(c, http_client_conn_ev_resume);
     }
     return 0;
+}
+
+/* ---- a streamed request body ------------------------------------------- */
+
+/* Appends to the body's queue: the connection's output once the head has
+ * gone (its machine is told to send it), else the call's own buffer,
+ * which hc_send moves after the head. */
+static int body_put(struct http_call *call, const void *data, size_t len)
+{
+    struct http_client_conn *c = call->conn;
+
+    if (c && c->sent)
+        return rotor_stream_write(c->s, data, len);
+    if (!call->early && !(call->early = evbuffer_new()))
+        return ROTOR_ENOMEM;
+    return evbuffer_add(call->early, data, len) == 0 ? 0 : ROTOR_ENOMEM;
+}
+
+static void body_wake(struct http_call *call, bool ended)
+{
+    struct http_client_conn *c = call->conn;
+
+    if (!c || !c->sent)
+        return;                 /* hc_send takes it all */
+    if (ended) {
+        tell_conn(c, http_client_conn_ev_body_done);
+    } else if (!c->body_more_queued) {
+        c->body_more_queued = true;
+        tell_conn(c, http_client_conn_ev_body_more);
+    }
+}
+
+static bool stream_open(const struct http_call *call)
+{
+    return call && call->stream != HTTP_BODY_WHOLE && !call->stream_ended;
+}
+
+int http_call_write(struct http_call *call, const void *data, size_t len)
+{
+    char line[20];
+    int rc = 0;
+
+    if (!stream_open(call) || (len && !data) ||
+        (call->stream == HTTP_BODY_STREAM_SIZED && len > call->stream_left))
+        return rotor_set_error(ROTOR_EINVAL, "http_call_write: not a "
+                               "streamed body, ended, or more than its length");
+    if (call->stream_cut || len == 0)
+        return 0;
+    if (call->stream == HTTP_BODY_STREAM_SIZED) {
+        call->stream_left -= len;
+    } else {
+        int n = snprintf(line, sizeof line, "%zx\r\n", len);
+        rc = body_put(call, line, (size_t)n);
+    }
+    if (rc == 0)
+        rc = body_put(call, data, len);
+    if (rc == 0 && call->stream == HTTP_BODY_STREAM_CHUNKED)
+        rc = body_put(call, "\r\n", 2);
+    body_wake(call, false);
+    return rc;
+}
+
+int http_call_write_end(struct http_call *call)
+{
+    if (!stream_open(call) ||
+        (call->stream == HTTP_BODY_STREAM_SIZED && call->stream_left &&
+         !call->stream_cut))
+        return rotor_set_error(ROTOR_EINVAL, "http_call_write_end: not a "
+                               "streamed body, ended, or short of its length");
+    int rc = 0;
+    if (call->stream == HTTP_BODY_STREAM_CHUNKED && !call->stream_cut)
+        rc = body_put(call, "0\r\n\r\n", 5);
+    call->stream_ended = true;
+    if (!call->stream_cut)
+        body_wake(call, true);
+    return rc;
+}
+
+bool http_call_write_full(struct http_call *call)
+{
+    if (!stream_open(call) || call->stream_cut)
+        return false;
+    struct http_client_conn *c = call->conn;
+    size_t queued = call->early ? evbuffer_get_length(call->early) : 0;
+    if (c && c->sent)
+        queued += rotor_stream_output_length(c->s);
+    call->writer_waiting = queued > HTTP_CLIENT_SEND_HIGH;
+    return call->writer_waiting;
 }
 
 void http_call_cancel(struct http_call *call)
@@ -652,12 +756,15 @@ static int own_type(struct http_client *cl)
                   cl->cfg.connect_timeout);
         set_named(&cl->own_timeouts[k], st->ntimeouts, "response",
                   cl->cfg.response_timeout);
+        set_named(&cl->own_timeouts[k], st->ntimeouts, "send",
+                  cl->cfg.response_timeout);
         st->timeouts = &cl->own_timeouts[k];
         k += st->ntimeouts;
     }
     cl->own_states[http_client_conn_st_body].timeout_ms = cl->cfg.body_timeout;
     cl->own_states[http_client_conn_st_idle].timeout_ms = cl->cfg.idle_timeout;
     cl->own_states[http_client_conn_st_head_wait].expect_size = cl->cfg.head_max;
+    cl->own_states[http_client_conn_st_uploading].expect_size = cl->cfg.head_max;
     cl->own_type = *t;
     cl->own_type.states = cl->own_states;
     cl->type = &cl->own_type;
@@ -800,7 +907,61 @@ void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
     c->body_total = 0;
     c->got_bytes = false;
     c->sent = true;
+    c->cut = false;
+    c->body_more_queued = false;
     rotor_stream_write(s, x->wire, x->wire_len);   /* a failure is `error` */
+    if (x->early) {             /* a streamed body's first pieces */
+        size_t n = evbuffer_get_length(x->early);
+        const unsigned char *p = evbuffer_pullup(x->early, -1);
+        if (n && p)
+            rotor_stream_write(s, p, n);
+        evbuffer_drain(x->early, n);
+    }
+}
+
+/* ---- http_client_conn: a streamed request body ------------------------- */
+
+bool hc_uploading(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return stream_open(c->x);
+}
+
+/* body_more or body_done: what was written leaves after this dispatch
+ * (the stream sends after actions). */
+void hc_body_sent(struct http_client_conn *c, rotor_scope *s,
+                  const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->body_more_queued = false;
+}
+
+void hc_body_writable(struct http_client_conn *c, rotor_scope *s,
+                      const rotor_event *ev)
+{
+    struct http_call *x = c->x;
+
+    (void)s;
+    (void)ev;
+    if (!x || !x->writer_waiting)
+        return;
+    x->writer_waiting = false;
+    if (x->on_writable)
+        x->on_writable(x->arg);
+}
+
+/* The response began before the body ended: the rest is dropped, and
+ * the connection, whose request was cut short, is not reused. */
+void hc_upload_cut(struct http_client_conn *c, rotor_scope *s,
+                   const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->x->stream_cut = true;
+    c->cut = true;
 }
 
 /* ---- http_client_conn: the head ---------------------------------------- */
@@ -1041,7 +1202,7 @@ bool hc_reusable(struct http_client_conn *c, rotor_scope *s,
 
     (void)s;
     (void)ev;
-    return cl && c->parser.res.keep_alive &&
+    return cl && c->parser.res.keep_alive && !c->cut &&
            pooled_count(cl, c) < cl->cfg.max_idle_per_host;
 }
 

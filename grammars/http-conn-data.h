@@ -48,6 +48,9 @@ struct http_conn {
     uint8_t parser_used;    /* reset the parser before the next head */
     uint8_t wake_queued;    /* answer_more is on its way to the machine */
     uint8_t writer_waiting; /* http_answer_full() said so: writable due */
+    uint8_t body_open;      /* a body is being read (body_start to its end) */
+    uint8_t body_paused;    /* http_body_pause: read no more of it */
+    uint8_t body_holding;   /* in body_held: body_resume is awaited */
     rotor_ref self;         /* for the events of deferred answers */
     char peer[48];          /* http_remote_addr, once asked ("": not yet) */
     uint32_t served;        /* request heads taken on this connection */

@@ -205,6 +205,7 @@ static bool out_header(struct out *o, const struct http_header *h)
 
 static int keep_head(struct http_conn *c, const char *head, size_t n);
 static void answer_wrote(struct http_exchange *x);
+static void abandon(struct http_exchange *x);
 
 enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
 
@@ -240,7 +241,9 @@ static int answer_check(struct http_exchange *x, int status)
     if (x->answer != HTTP_ANSWER_NONE || status < 200 || status > 599)
         return -1;
     struct http_conn *c = x->conn;
-    if (!c->parser.req.keep_alive || c->served >= c->srv->max_requests)
+    /* Answered in `begin`: the body will not be read. */
+    if (!c->parser.req.keep_alive || c->served >= c->srv->max_requests ||
+        (c->body_open && x->in_respond))
         x->close = 1;
     return 0;
 }
@@ -555,10 +558,17 @@ static void answer_status(struct http_conn *c, rotor_scope *s, int status)
 
     x->conn = c;
     x->s = s;
+    x->close = 1;
+    c->body_open = 0;
+    /* A streaming handler's deferred answer (begun in `begin`) gives way
+     * to the error; one that has begun to go out can only be cut off. */
+    bool begun = x->deferred && x->answer != HTTP_ANSWER_NONE;
+    abandon(x);
+    if (begun)
+        return;
     x->answer = HTTP_ANSWER_NONE;
     x->deferred = 0;
     x->head_only = 0;
-    x->close = 1;
     http_respond(x, status, &text, 1, msg, (size_t)n);
 }
 
@@ -630,6 +640,15 @@ const char *http_body(struct http_exchange *x, size_t *len)
 
     *len = n;
     return n ? (const char *)evbuffer_pullup(b, -1) : NULL;
+}
+
+int64_t http_content_length(const struct http_exchange *x)
+{
+    const struct http_request *req = &x->conn->parser.req;
+
+    if (req->body == HTTP_BODY_CHUNKED)
+        return -1;
+    return req->body == HTTP_BODY_LENGTH ? (int64_t)req->content_length : 0;
 }
 
 uint64_t http_body_length(const struct http_exchange *x)
@@ -945,6 +964,23 @@ static int keep_head(struct http_conn *c, const char *head, size_t n)
     return 0;
 }
 
+/* A streaming handler's `begin`: it may defer the answer, which can then
+ * come while the body does; one it gave whole ends the exchange (the
+ * body is not read: the connection closes after the answer). */
+static void begin_exchange(struct http_conn *c, rotor_scope *s)
+{
+    struct http_exchange *x = &c->x;
+
+    x->s = s;
+    x->in_respond = 1;
+    x->handler->begin(x);
+    x->in_respond = 0;
+    if (!x->deferred && x->answer == HTTP_ANSWER_STARTED)
+        http_respond_end(x);
+    if (x->answer == HTTP_ANSWER_DONE)
+        x->close = 1;
+}
+
 /* Sets up for reading the body: keeps the head (its spans stay valid
  * while the input moves on), readies the decoder and the handler's
  * buffer, and says 100 Continue if the client waits for it.  Records 500
@@ -979,6 +1015,11 @@ void http_body_start(struct http_conn *c, rotor_scope *s,
     }
     if (req->expect_continue)
         rotor_stream_write(s, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    c->body_paused = 0;
+    c->body_holding = 0;
+    c->body_open = 1;
+    if (h->want == HTTP_WANT_STREAM && h->begin)
+        begin_exchange(c, s);
 }
 
 /* No line end within HTTP_HEAD_MAX: the parser tells which limit (414,
@@ -1050,7 +1091,9 @@ static void body_piece(struct http_conn *c, enum http_want want,
     struct http_exchange *x = &c->x;
 
     x->body_total += n;
-    if (want == HTTP_WANT_BUFFER) {
+    if (x->answer == HTTP_ANSWER_DONE) {
+        ;                       /* answered already: the rest is dropped */
+    } else if (want == HTTP_WANT_BUFFER) {
         if (evbuffer_add(c->body, p, n) < 0)
             x->close = 1;
     } else if (want == HTTP_WANT_STREAM && x->handler->chunk) {
@@ -1089,10 +1132,13 @@ static void body_take(struct http_conn *c, rotor_scope *s, enum http_want want)
     const char *p;
     size_t n;
 
-    while (!done && (p = rotor_stream_extent(s, &n)) != NULL) {
+    /* A pause from `chunk` stops it after that piece. */
+    while (!done && !c->body_paused &&
+           (p = rotor_stream_extent(s, &n)) != NULL) {
         ptrdiff_t used = body_extent(c, want, p, n, &done);
         if (used < 0) {
             c->status = (uint16_t)-used;
+            c->body_open = 0;
             return;
         }
         rotor_stream_consume(s, (size_t)used);
@@ -1100,6 +1146,7 @@ static void body_take(struct http_conn *c, rotor_scope *s, enum http_want want)
             break;
     }
     c->partial = !done;
+    c->body_open = !done;
 }
 
 void http_body_skip(struct http_conn *c, rotor_scope *s, const rotor_event *ev)
@@ -1128,6 +1175,61 @@ bool http_body_partial(struct http_conn *c, rotor_scope *s,
     (void)s;
     (void)ev;
     return c->partial;
+}
+
+/* The handler paused the body (http_body_pause) before its end. */
+bool http_body_held(struct http_conn *c, rotor_scope *s,
+                    const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->body_paused && c->partial;
+}
+
+void http_body_hold(struct http_conn *c, rotor_scope *s,
+                    const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    c->body_holding = 1;
+}
+
+/* An answer that ended before the body did (or in `begin`). */
+bool http_answer_ended(struct http_conn *c, rotor_scope *s,
+                       const rotor_event *ev)
+{
+    (void)s;
+    (void)ev;
+    return c->x.answer == HTTP_ANSWER_DONE;
+}
+
+/* A streamed body still coming: pause and resume apply. */
+static bool body_reading(const struct http_exchange *x)
+{
+    return x->conn->body_open && x->handler->want == HTTP_WANT_STREAM &&
+           x->answer != HTTP_ANSWER_DONE;
+}
+
+int http_body_pause(struct http_exchange *x)
+{
+    if (!body_reading(x))
+        return -1;
+    x->conn->body_paused = 1;
+    return 0;
+}
+
+int http_body_resume(struct http_exchange *x)
+{
+    struct http_conn *c = x->conn;
+
+    if (!body_reading(x))
+        return -1;
+    c->body_paused = 0;
+    if (c->body_holding) {
+        c->body_holding = 0;
+        tell_conn(x, http_conn_ev_body_resume);
+    }
+    return 0;
 }
 
 /* ---- http_conn: closing ---------------------------------------------- */

@@ -37,6 +37,7 @@
 #define ROTOR_HTTP_CLIENT_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +86,19 @@ typedef void http_response_fn(int err, const struct http_response *res,
 typedef void http_chunk_fn(const struct http_response *res,
                            const char *data, size_t len, void *arg);
 
+/* How the request's body is given (struct http_client_request's
+ * body_stream). */
+enum http_body_source {
+    HTTP_BODY_WHOLE,            /* body and body_len, with the request */
+    HTTP_BODY_STREAM_SIZED,     /* body_len bytes, written later with
+                                   http_call_write(): Content-Length */
+    HTTP_BODY_STREAM_CHUNKED    /* any length, written later: chunked */
+};
+
+/* A streamed request body's writer may write again (see
+ * http_call_write_full()); arg is the request's. */
+typedef void http_writable_fn(void *arg);
+
 /* A request; copied by http_client_request(), so it may live on the
  * caller's stack. */
 struct http_client_request {
@@ -97,6 +111,13 @@ struct http_client_request {
     size_t nheaders;
     const void *body;           /* sent with Content-Length */
     size_t body_len;
+    /* HTTP_BODY_STREAM_*: the body is written after the start, piece by
+     * piece (a proxy relaying an upload as it comes): body is unused,
+     * the request is never retried, and on_writable (may be NULL) is
+     * called when the server has taken what http_call_write_full() said
+     * was too much. */
+    enum http_body_source body_stream;
+    http_writable_fn *on_writable;
     http_chunk_fn *on_chunk;    /* NULL: the body is collected */
     struct rotor_tls *tls;      /* HTTPS: a client context (<rotor/tls.h>,
                                    rotor_tls_client_new()) that verifies the
@@ -146,6 +167,23 @@ int http_client_start(struct http_client *c,
  * request has no on_chunk). */
 int http_call_pause(struct http_call *call);
 int http_call_resume(struct http_call *call);
+
+/* A streamed body (HTTP_BODY_STREAM_*): http_call_write() queues a
+ * piece (a copy) for the server, http_call_write_end() ends the body; in
+ * between, any number of writes, from anywhere on the loop's thread,
+ * also before the connection is up.  A server that answers before the
+ * body has ended gets no more of it: the writes that follow are dropped
+ * (and return 0), and the connection is not reused.  Return 0, or
+ * ROTOR_EINVAL: not a streamed body, written after its end, more bytes
+ * than body_len (SIZED), or an end before body_len bytes (then cancel
+ * the call).  While no body is being written (the server is slow to take
+ * it), the send deadline, the client's response_timeout, runs. */
+int http_call_write(struct http_call *call, const void *data, size_t len);
+int http_call_write_end(struct http_call *call);
+/* Whether more than 64 KiB (HTTP_CLIENT_SEND_HIGH) of the body is still
+ * queued for the server.  If so, write no more until on_writable (at 16
+ * KiB).  call NULL: false. */
+bool http_call_write_full(struct http_call *call);
 
 /* Gives the request up: its on_response is never called, and its
  * connection (if it has begun) is closed rather than reused, since the

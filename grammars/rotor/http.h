@@ -81,6 +81,16 @@ struct http_handler {
      * began): forget the exchange, it is gone when this returns. */
     void (*writable)(struct http_exchange *x);
     void (*aborted)(struct http_exchange *x);
+    /* HTTP_WANT_STREAM, a request with a body (may be NULL): the head is
+     * in, before the first chunk.  The handler may start its work here
+     * and defer the answer (http_defer), which may then begin, and even
+     * end, while the body still comes (a proxy relaying an upstream that
+     * answers early); `respond` still runs once the body is whole.  An
+     * answer that ends before the body does ends the exchange: the rest
+     * of the body is not read, `respond` is not called, and the
+     * connection closes after the answer.  So does one given whole in
+     * `begin` itself. */
+    void (*begin)(struct http_exchange *x);
 };
 
 /* Picks the handler for a request head; NULL answers 404. */
@@ -145,6 +155,15 @@ int http_field_at(const struct http_exchange *x, size_t i,
 const char *http_body(struct http_exchange *x, size_t *len);
 /* Body bytes received so far. */
 uint64_t http_body_length(const struct http_exchange *x);
+/* The request's Content-Length; -1 for a chunked body (0: no body). */
+int64_t http_content_length(const struct http_exchange *x);
+/* HTTP_WANT_STREAM: back-pressure on the body.  After http_body_pause()
+ * (typically from `chunk`, when the body's consumer is full) no more of
+ * the body is read, so the client's sending stops at TCP's window, and
+ * `chunk` is not called, until http_body_resume().  No body deadline
+ * runs meanwhile.  Return 0, or -1 outside a body being read. */
+int http_body_pause(struct http_exchange *x);
+int http_body_resume(struct http_exchange *x);
 /* The server's app pointer (struct http_server's app). */
 void *http_app(const struct http_exchange *x);
 /* HTTP_SCRATCH bytes for the handler, zeroed for each request, aligned
@@ -236,8 +255,8 @@ int http_remote_addr(const struct http_exchange *x, char *buf, size_t len);
  * it still reads, so a reset ends it at once (`aborted`) and a half-close
  * only closes it after the answer.  The answer calls above work as usual; an answer that has not begun within
  * 60 s (HTTP_DEFER_TIMEOUT) gets a 504.  Returns 0, or -1 outside
- * `respond`, when already answered or deferred, or out of memory (the
- * head is kept). */
+ * `respond` (or `begin`), when already answered or deferred, or out of
+ * memory (the head is kept). */
 int http_defer(struct http_exchange *x);
 
 /* For a deferred answer sent in pieces: whether the client has more than
