@@ -12,8 +12,12 @@
  * one); requests go to them in turn (round robin,
  * per thread), over keep-alive connections of each thread's pool.  The
  * request is forwarded with its method, target and fields, less the
- * hop-by-hop ones, plus Via and X-Forwarded-For; its body (at most
- * --body-max bytes, 8 MiB by default: more gets 413) is read whole first.
+ * hop-by-hop ones, plus Via and X-Forwarded-For, as soon as its head is
+ * in; its body (at most --body-max bytes, 8 MiB by default: more gets
+ * 413) follows as it comes, framed as the client framed it, at the pace
+ * of the upstream: with 64 KiB queued for the upstream, the client's body
+ * is not read until most of that has gone (http_call_write_full(),
+ * http_body_pause(), on_writable).
  * The answer streams back as it comes, at the pace of the client: when
  * the client has 64 KiB still to take, the upstream connection is not
  * read until it has taken most of it (http_answer_full(), writable,

@@ -905,6 +905,8 @@ void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
     c->head_len = 0;
     c->head = NULL;
     c->body_total = 0;
+    if (c->body)                /* the last response's, on a reused connection */
+        evbuffer_drain(c->body, evbuffer_get_length(c->body));
     c->got_bytes = false;
     c->sent = true;
     c->cut = false;

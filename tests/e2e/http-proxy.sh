@@ -178,6 +178,34 @@ background proxy4 "$WORK/proxy4.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
 [ "$(status "http://127.0.0.1:$BG_PORT/")" = 502 ] || fail "garbage upstream: not 502"
 pass "an upstream that answers garbage: 502"
 
+# ---- a slow upstream: back-pressure to the uploading client ------------------
+
+# 64 MiB uploaded to an upstream that reads none of the body until the
+# proxy's trace shows the client's body held (http_body_pause): the proxy
+# holds a bounded amount meanwhile, and then the whole body arrives.
+head -c 67108864 /dev/urandom >"$WORK/up.bin"
+: >"$WORK/up.trace"
+background slowup "$WORK/slowup.log" "$top_builddir/tests/e2e/slow-upstream" \
+    "$WORK/up.trace" "	body	input	body_held" "$WORK/up.got"
+SLOWUP=$BG_PORT
+ROTOR_TRACE="$WORK/up.trace" \
+    background proxy6 "$WORK/proxy6.log" "$PROXY" --body-max 100000000 \
+    127.0.0.1:0 "127.0.0.1:$SLOWUP"
+PROXY6=${PIDS##* }
+curl -sS --max-time 120 -T "$WORK/up.bin" -o "$WORK/up.answer" \
+    "http://127.0.0.1:$BG_PORT/upload" &
+uploader=$!
+wait_for "$WORK/up.trace" "http_conn	[0-9.]*	body	input	body_held" \
+    "the proxy never held the client's body back"
+rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PROXY6/status")
+wait "$uploader" || fail "the upload failed: $(cat "$WORK/slowup.log")"
+[ "$rss" -lt 32768 ] || fail "the proxy held $rss kB of an upload"
+grep -q "^got 67108864 bytes" "$WORK/up.answer" ||
+    fail "the upstream's answer: $(cat "$WORK/up.answer")"
+cmp -s "$WORK/up.got" "$WORK/up.bin" ||
+    fail "the 64 MiB upload differs ($(wc -c <"$WORK/up.got") bytes)"
+pass "64 MiB up to an upstream that stopped reading: client held, peak ${rss} kB, then the whole body"
+
 # ---- a slow client: back-pressure to the upstream -------------------------------
 
 if [ -z "$NGINX" ]; then

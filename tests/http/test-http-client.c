@@ -937,6 +937,243 @@ START_TEST(pause_needs_a_streamed_body)
 }
 END_TEST
 
+/* ---- a streamed request body ---------------------------------------------- */
+
+/* Reads exactly n bytes of what the client sends. */
+static void peer_read_exactly(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        wait_readable(fd);
+        ssize_t r = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+        ck_assert_int_gt(r, 0);
+        got += (size_t)r;
+    }
+}
+
+static struct http_call *start_upload(enum http_body_source how, size_t len,
+                                      struct got *g, http_writable_fn *w)
+{
+    struct http_client_request r = {
+        .method = "PUT", .host = "127.0.0.1", .port = port, .target = "/up",
+        .body_stream = how, .body_len = len, .on_writable = w,
+    };
+    struct http_call *call;
+
+    memset(g, 0, sizeof *g);
+    ck_assert_int_eq(http_client_start(client, &r, on_response, g, &call), 0);
+    return call;
+}
+
+/* Written before the connection is up, and after: Content-Length, the
+ * bytes in order, and the connection kept. */
+START_TEST(streamed_sized_upload)
+{
+    char req[1024], rest[8];
+    struct got g, g2;
+    struct http_call *call = start_upload(HTTP_BODY_STREAM_SIZED, 10, &g, NULL);
+
+    ck_assert_int_eq(http_call_write(call, "01234", 5), 0);
+    int fd = peer_accept();
+    size_t n = peer_read_request(fd, req, sizeof req);
+    ck_assert_ptr_nonnull(strstr(req, "\r\nContent-Length: 10\r\n"));
+    ck_assert_ptr_null(strstr(req, "Transfer-Encoding"));
+    char *body = strstr(req, "\r\n\r\n") + 4;
+    if ((size_t)(body - req) == n)          /* the first piece came apart */
+        peer_read_exactly(fd, body, 5), n += 5;
+    ck_assert_uint_eq(n - (size_t)(body - req), 5);
+    ck_assert(!memcmp(body, "01234", 5));
+
+    ck_assert_int_eq(http_call_write(call, "5678901", 7), ROTOR_EINVAL);
+    ck_assert_int_eq(http_call_write_end(call), ROTOR_EINVAL);   /* short */
+    ck_assert_int_eq(http_call_write(call, "56789", 5), 0);
+    ck_assert_int_ge(rotor_test_settle(t), 0);
+    peer_read_exactly(fd, rest, 5);
+    ck_assert(!memcmp(rest, "56789", 5));
+    ck_assert_int_eq(http_call_write_end(call), 0);
+    ck_assert_int_eq(http_call_write(call, "x", 1), ROTOR_EINVAL);  /* ended */
+    PEER_SEND(fd, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_OK(g, 201, "ok");
+
+    get("GET", "/again", &g2);
+    peer_read_request(fd, req, sizeof req);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_OK(g2, 200, "");
+    ck_assert_uint_eq(http_client_connections(client), 1);
+    close(fd);
+}
+END_TEST
+
+START_TEST(streamed_chunked_upload)
+{
+    static const char want[] = "3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n";
+    char req[1024], rest[64];
+    struct got g;
+    struct http_call *call = start_upload(HTTP_BODY_STREAM_CHUNKED, 0, &g, NULL);
+    int fd = peer_accept();
+
+    peer_read_request(fd, req, sizeof req);
+    ck_assert_ptr_nonnull(strstr(req, "\r\nTransfer-Encoding: chunked\r\n"));
+    ck_assert_ptr_null(strstr(req, "Content-Length"));
+    ck_assert_int_eq(http_call_write(call, "abc", 3), 0);
+    ck_assert_int_eq(http_call_write(call, "", 0), 0);    /* not the end */
+    ck_assert_int_eq(http_call_write(call, "defgh", 5), 0);
+    ck_assert_int_eq(http_call_write_end(call), 0);
+    ck_assert_int_ge(rotor_test_settle(t), 0);
+    peer_read_exactly(fd, rest, sizeof want - 1);
+    ck_assert(!memcmp(rest, want, sizeof want - 1));
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_OK(g, 200, "");
+    close(fd);
+}
+END_TEST
+
+/* A server that answers before the body's end: the rest is dropped, and
+ * the connection, whose request was cut short, is not reused. */
+START_TEST(early_response_cuts_the_upload)
+{
+    char req[1024], buf[4096];
+    struct got g;
+    struct http_call *call = start_upload(HTTP_BODY_STREAM_SIZED, 100, &g, NULL);
+    int fd = peer_accept();
+
+    ck_assert_int_eq(http_call_write(call, "0123456789", 10), 0);
+    ck_assert_int_ge(rotor_test_settle(t), 0);
+    size_t n = peer_read_request(fd, req, sizeof req);
+    char *body = strstr(req, "\r\n\r\n") + 4;
+    size_t body_seen = n - (size_t)(body - req);
+    PEER_SEND(fd, "HTTP/1.1 413 Too Large\r\nContent-Length: 5\r\n\r\n");
+    ck_assert_int_eq(g.calls, 0);
+    ck_assert_int_eq(http_call_write(call, "dropped", 7), 0);
+    ck_assert_int_ge(rotor_test_settle(t), 0);
+    PEER_SEND(fd, "abcde");
+    EXPECT_OK(g, 413, "abcde");
+    expect_no_machine();                    /* not pooled */
+    /* The peer got the head and the ten bytes, nothing after. */
+    for (;;) {
+        wait_readable(fd);
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        ck_assert_int_ge(r, 0);
+        if (r == 0)
+            break;
+        body_seen += (size_t)r;
+    }
+    ck_assert_uint_eq(body_seen, 10);
+    close(fd);
+}
+END_TEST
+
+/* Back-pressure: a server that reads nothing makes write_full say so;
+ * on_writable comes once it has taken the backlog down. */
+static int writable_calls;
+
+static void count_writable(void *arg)
+{
+    (void)arg;
+    writable_calls++;
+}
+
+START_TEST(upload_waits_for_the_server)
+{
+    static char piece[16384];
+    const size_t total = 8u << 20;          /* more than every buffer between */
+    char req[1024];
+    struct got g;
+    size_t written = 0, taken = 0;
+
+    writable_calls = 0;
+    memset(piece, 'u', sizeof piece);
+    struct http_call *call = start_upload(HTTP_BODY_STREAM_SIZED, total, &g,
+                                          count_writable);
+    int fd = peer_accept();
+    size_t n = peer_read_request(fd, req, sizeof req);
+    taken = n - (size_t)(strstr(req, "\r\n\r\n") + 4 - req);
+    for (int i = 0; i < 10000 && !http_call_write_full(call); i++) {
+        ck_assert_int_eq(http_call_write(call, piece, sizeof piece), 0);
+        written += sizeof piece;
+        ck_assert_int_ge(rotor_test_settle(t), 0);
+    }
+    ck_assert(http_call_write_full(call));
+    ck_assert_uint_lt(written, total);
+    ck_assert_int_eq(writable_calls, 0);
+
+    /* The server reads; each on_writable lets the writer go on. */
+    int seen = 0;
+    for (int i = 0; i < 1000000 && taken < total; i++) {
+        ssize_t r = recv(fd, req, sizeof req, MSG_DONTWAIT);
+        if (r > 0)
+            taken += (size_t)r;
+        ck_assert_int_ge(rotor_test_settle(t), 0);
+        if (writable_calls > seen && written < total) {
+            seen = writable_calls;
+            while (written < total && !http_call_write_full(call)) {
+                ck_assert_int_eq(http_call_write(call, piece, sizeof piece), 0);
+                written += sizeof piece;
+            }
+            if (written == total)
+                ck_assert_int_eq(http_call_write_end(call), 0);
+        }
+    }
+    ck_assert_uint_eq(written, total);
+    ck_assert_uint_eq(taken, total);
+    ck_assert_int_gt(writable_calls, 1);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_OK(g, 200, "");
+    close(fd);
+}
+END_TEST
+
+/* Nothing written for the send deadline (the response timeout): the
+ * request fails, as a stuck server would make it. */
+START_TEST(upload_send_deadline)
+{
+    char req[1024];
+    struct got g;
+    struct http_call *call = start_upload(HTTP_BODY_STREAM_SIZED, 10, &g, NULL);
+    int fd = peer_accept();
+
+    peer_read_request(fd, req, sizeof req);
+    uint64_t at = rotor_test_now(t);
+    ck_assert_int_ge(rotor_test_advance(t, 20000), 0);
+    ck_assert_int_eq(http_call_write(call, "01234", 5), 0);  /* re-arms it */
+    ck_assert_int_ge(rotor_test_settle(t), 0);
+    at = rotor_test_now(t);
+    ck_assert_int_ge(rotor_test_advance(t, 29999), 0);
+    ck_assert_int_eq(g.calls, 0);
+    ck_assert_int_ge(rotor_test_advance(t, at + 30000 - rotor_test_now(t)), 1);
+    ck_assert_int_eq(g.calls, 1);
+    ck_assert_int_eq(g.err, HTTP_CLIENT_ETIMEDOUT);
+    expect_no_machine();
+    close(fd);
+}
+END_TEST
+
+START_TEST(write_needs_a_streamed_body)
+{
+    struct http_client_request r = { .host = "127.0.0.1", .port = port,
+                                     .body_stream = 7 };
+    struct got g;
+    struct http_call *call;
+    char req[1024];
+
+    memset(&g, 0, sizeof g);
+    ck_assert_int_eq(http_client_start(client, &r, on_response, &g, &call),
+                     ROTOR_EINVAL);
+    r.body_stream = HTTP_BODY_WHOLE;
+    ck_assert_int_eq(http_client_start(client, &r, on_response, &g, &call), 0);
+    ck_assert_int_eq(http_call_write(call, "x", 1), ROTOR_EINVAL);
+    ck_assert_int_eq(http_call_write_end(call), ROTOR_EINVAL);
+    ck_assert(!http_call_write_full(call));
+    ck_assert_int_eq(http_call_write(NULL, "x", 1), ROTOR_EINVAL);
+    int fd = peer_accept();
+    peer_read_request(fd, req, sizeof req);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_OK(g, 200, "ok");
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http-client");
@@ -970,6 +1207,12 @@ int main(void)
     tcase_add_test(tc, paused_body_is_not_read);
     tcase_add_test(tc, cancel_mid_body);
     tcase_add_test(tc, pause_needs_a_streamed_body);
+    tcase_add_test(tc, streamed_sized_upload);
+    tcase_add_test(tc, streamed_chunked_upload);
+    tcase_add_test(tc, early_response_cuts_the_upload);
+    tcase_add_test(tc, upload_waits_for_the_server);
+    tcase_add_test(tc, upload_send_deadline);
+    tcase_add_test(tc, write_needs_a_streamed_body);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
