@@ -214,18 +214,36 @@ static bool request_fields(struct http_exchange *x, struct field_copy *fc)
            add_joined(fc, "X-Forwarded-For", xff, xff_len, addr);
 }
 
-/* The response's fields as they go to the client. */
+/* A Content-Length's value (the client checked it: digits, and no
+ * Transfer-Encoding beside it), or -1. */
+static long long length_of(const char *v, size_t n)
+{
+    long long len = 0;
+
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        len = len * 10 + (v[i] - '0');
+    return len;
+}
+
+/* The response's fields as they go to the client; *clen (when not NULL)
+ * gets its Content-Length, or -1 (chunked, or up to the close). */
 static bool response_fields(const struct http_response *res,
-                            struct field_copy *fc)
+                            struct field_copy *fc, long long *clen)
 {
     const char *name, *value, *via = NULL;
     size_t nlen, vlen, via_len = 0;
     size_t n = http_response_header_count(res);
 
+    if (clen)
+        *clen = -1;
     for (size_t i = 0; i < n; i++) {
         http_response_header_at(res, i, &name, &nlen, &value, &vlen);
         if (nlen == 3 && strncasecmp(name, "via", 3) == 0)
             via = value, via_len = vlen;
+        else if (clen && nlen == 14 && strncasecmp(name, "content-length", 14) == 0)
+            *clen = length_of(value, vlen);
         else if (!hop_by_hop(name, nlen) &&
                  !add_field(fc, name, nlen, value, vlen))
             return false;
@@ -253,19 +271,13 @@ static void answer_failure(struct http_exchange *x, int err)
         answer_plain(x, 502, "Bad Gateway\n");
 }
 
-/* The response's Content-Length, or -1 (chunked, or up to the close).
- * The client checked it already: digits, and no Transfer-Encoding. */
+/* The response's Content-Length, or -1 (chunked, or up to the close). */
 static long long content_length(const struct http_response *res)
 {
     size_t n;
     const char *v = http_response_header(res, "content-length", &n);
-    long long len = 0;
 
-    if (!v || n == 0 || n > 18)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        len = len * 10 + (v[i] - '0');
-    return len;
+    return v ? length_of(v, n) : -1;
 }
 
 /* The answer's head: with the upstream's Content-Length when it has one
@@ -274,9 +286,9 @@ static bool start_answer(struct relay *r, const struct http_response *res)
 {
     struct field_copy *fc = fields_begin();
     int status = http_response_status(res);
-    long long len = content_length(res);
+    long long len;
 
-    r->started = response_fields(res, fc) &&
+    r->started = response_fields(res, fc, &len) &&
         (len >= 0 ? http_respond_start_sized(r->x, status, fc->h, fc->n,
                                              (uint64_t)len)
                   : http_respond_start(r->x, status, fc->h, fc->n)) == 0;
@@ -326,7 +338,7 @@ static void upstream_done(int err, const struct http_response *res, void *arg)
     } else {
         /* No body: 204, 304, or an empty one. */
         fc = fields_begin();
-        if (!response_fields(res, fc) ||
+        if (!response_fields(res, fc, NULL) ||
             http_respond(r->x, http_response_status(res), fc->h, fc->n,
                          NULL, 0) < 0)
             answer_plain(r->x, 502, "Bad Gateway\n");

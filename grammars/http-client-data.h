@@ -14,11 +14,21 @@
 
 struct evbuffer;
 
+/* A host:port over a TLS context (or none): what a pooled connection
+ * must match.  The client keeps one per key it has seen, until it is
+ * freed. */
+struct pool_key {
+    struct pool_key *next;
+    struct rotor_tls *tls;
+    char *host, *port;      /* NUL-terminated, after the struct */
+    size_t host_len, port_len;
+};
+
 /* One request, from http_client_request() to its callback: the bytes to
  * send are formatted once, so that a retry sends the same. */
 struct http_call {
     struct http_client *client;
-    char *host, *port;      /* the pool's key */
+    const struct pool_key *key;     /* the pool's */
     char *wire;             /* the request as sent */
     size_t wire_len;
     http_response_fn *on_response;
@@ -59,6 +69,7 @@ struct http_client_conn {
     rotor_ref ref;
     rotor_scope *s;                 /* its own, for events from outside */
     struct rotor_tls *tls;          /* HTTPS: part of the pool's key */
+    const struct pool_key *key;     /* the client's, while it lives */
     struct rotor_notifier *wake;    /* the pool hands over a request */
     char *host, *port;
     struct http_call *x;          /* the request in hand, or NULL */

@@ -37,6 +37,7 @@ struct http_client {
     struct rotor_state_info *own_states;
     struct rotor_timeout_info *own_timeouts;
     unsigned long opened;               /* connections spawned */
+    struct pool_key *keys;              /* every host:port asked for */
 };
 
 /* ---- exchanges --------------------------------------------------------- */
@@ -45,8 +46,6 @@ static void exchange_free(struct http_call *x)
 {
     if (!x)
         return;
-    free(x->host);
-    free(x->port);
     free(x->wire);
     if (x->early)
         evbuffer_free(x->early);
@@ -94,17 +93,16 @@ static void conn_take(struct http_client_conn *c, struct http_call *x)
 
 /* The pool's key: host, port, and the TLS context (HTTPS to a host is
  * not HTTP to it, nor HTTPS verified against other CAs). */
-static bool same_key(const struct http_client_conn *c, const char *host,
-                     const char *port, const struct rotor_tls *tls)
+static bool same_key(const struct http_client_conn *c, const struct pool_key *k)
 {
-    return c->tls == tls && !strcmp(c->host, host) && !strcmp(c->port, port);
+    return c->key == k;
 }
 
 static struct http_client_conn *pooled_for(struct http_client *cl,
                                            const struct http_call *x)
 {
     for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        if (c->pooled && same_key(c, x->host, x->port, x->tls))
+        if (c->pooled && same_key(c, x->key))
             return c;
     return NULL;
 }
@@ -115,7 +113,7 @@ static unsigned pooled_count(struct http_client *cl,
     unsigned n = 0;
 
     for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        n += c->pooled && same_key(c, like->host, like->port, like->tls);
+        n += c->pooled && same_key(c, like->key);
     return n;
 }
 
@@ -334,95 +332,119 @@ static void resolve_promise(int err, const struct http_response *res,
 
 /* ---- the request ------------------------------------------------------- */
 
-static bool is_token(const char *s)
+/* Each check returns the string's length, or -1 when it is not one
+ * (empty, or a byte of the wrong class): the length is measured once,
+ * for the formatting too. */
+static ptrdiff_t class_len(const char *s, unsigned cls)
 {
     const unsigned char *p = (const unsigned char *)s;
 
     for (; *p; p++)
-        if (!(http_byte_class[*p] & HTTP_TCHAR))
-            return false;
-    return p != (const unsigned char *)s;
-}
-
-static bool is_host(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (; *p; p++)
-        if (!(http_byte_class[*p] & HTTP_HOSTCHAR))
-            return false;
-    return p != (const unsigned char *)s;
+        if (!(http_byte_class[*p] & cls))
+            return -1;
+    return p == (const unsigned char *)s ? -1 : (ptrdiff_t)(p - (const unsigned char *)s);
 }
 
 /* A target: visible bytes only (no space, no control byte), no fragment. */
-static bool is_target(const char *s)
+static ptrdiff_t target_len(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
     for (; *p; p++)
         if (*p <= 0x20 || *p >= 0x7f || *p == '#')
-            return false;
-    return p != (const unsigned char *)s;
+            return -1;
+    return p == (const unsigned char *)s ? -1 : (ptrdiff_t)(p - (const unsigned char *)s);
 }
 
-static bool is_value(const char *s)
+/* A value may be empty. */
+static ptrdiff_t value_len(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++)
         if (!(http_byte_class[*p] & HTTP_VALUECHAR))
-            return false;
-    return true;
+            return -1;
+    return (ptrdiff_t)(p - (const unsigned char *)s);
 }
 
 /* The fields the client writes itself. */
-static bool reserved(const char *name)
+static bool reserved(const char *name, size_t n)
 {
-    return !strcasecmp(name, "host") || !strcasecmp(name, "content-length") ||
-           !strcasecmp(name, "connection") ||
-           !strcasecmp(name, "transfer-encoding");
+    switch (n) {
+    case 4: return !strncasecmp(name, "host", 4);
+    case 10: return !strncasecmp(name, "connection", 10);
+    case 14: return !strncasecmp(name, "content-length", 14);
+    case 17: return !strncasecmp(name, "transfer-encoding", 17);
+    default: return false;
+    }
 }
 
-static int request_check(const struct http_client_request *req)
+/* A request's strings and their lengths, checked. */
+#define FIELDS_MEASURED 64      /* fields past these are measured again */
+
+struct request_text {
+    const char *method, *target, *port;
+    size_t method_len, target_len, host_len, port_len;
+    size_t name_len[FIELDS_MEASURED], value_len[FIELDS_MEASURED];
+};
+
+#define bad(what) rotor_set_error(ROTOR_EINVAL, "http_client_request: " what)
+
+static int request_check(const struct http_client_request *req,
+                         struct request_text *rt)
 {
-    if (!req->host || !is_host(req->host))
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad host");
-    if (req->port && !is_token(req->port))
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad port");
-    if (req->method && !is_token(req->method))
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad method");
-    if (req->target && !is_target(req->target))
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: bad target");
+    ptrdiff_t n;
+
+    rt->method_len = rt->target_len = rt->host_len = rt->port_len = 0;
+    rt->method = req->method ? req->method : "GET";
+    rt->target = req->target ? req->target : "/";
+    rt->port = req->port ? req->port : req->tls ? "443" : "80";
+    if (!req->host || (n = class_len(req->host, HTTP_HOSTCHAR)) < 0)
+        return bad("bad host");
+    rt->host_len = (size_t)n;
+    if ((n = class_len(rt->port, HTTP_TCHAR)) < 0)
+        return bad("bad port");
+    rt->port_len = (size_t)n;
+    if ((n = class_len(rt->method, HTTP_TCHAR)) < 0)
+        return bad("bad method");
+    rt->method_len = (size_t)n;
+    if ((n = target_len(rt->target)) < 0)
+        return bad("bad target");
+    rt->target_len = (size_t)n;
     if (req->nheaders && !req->headers)
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: no headers");
+        return bad("no headers");
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct http_header *h = &req->headers[i];
-        if (!h->name || !h->value || !is_token(h->name) ||
-            !is_value(h->value) || reserved(h->name))
-            return rotor_set_error(ROTOR_EINVAL,
-                                   "http_client_request: bad or reserved "
-                                   "header field");
+        ptrdiff_t nn = h->name ? class_len(h->name, HTTP_TCHAR) : -1;
+        ptrdiff_t nv = h->value ? value_len(h->value) : -1;
+        if (nn < 0 || nv < 0 || reserved(h->name, (size_t)nn))
+            return bad("bad or reserved header field");
+        if (i < FIELDS_MEASURED) {
+            rt->name_len[i] = (size_t)nn;
+            rt->value_len[i] = (size_t)nv;
+        }
     }
     if (req->body_stream > HTTP_BODY_STREAM_CHUNKED)
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
-                               "bad body_stream");
+        return bad("bad body_stream");
     if (req->body_stream == HTTP_BODY_WHOLE && req->body_len && !req->body)
-        return rotor_set_error(ROTOR_EINVAL, "http_client_request: no body");
+        return bad("no body");
     return 0;
 }
 
-static bool method_is(const char *m, const char *name)
+static bool method_is(const struct request_text *rt, const char *name)
 {
-    return !strcmp(m, name);
+    return rt->method_len == strlen(name) &&
+           !memcmp(rt->method, name, rt->method_len);
 }
 
 /* RFC 9110 9.2.2: these may be sent again after a connection failed. */
-static bool idempotent(const char *m)
+static bool idempotent(const struct request_text *rt)
 {
-    return method_is(m, "GET") || method_is(m, "HEAD") ||
-           method_is(m, "PUT") || method_is(m, "DELETE") ||
-           method_is(m, "OPTIONS") || method_is(m, "TRACE");
+    return method_is(rt, "GET") || method_is(rt, "HEAD") ||
+           method_is(rt, "PUT") || method_is(rt, "DELETE") ||
+           method_is(rt, "OPTIONS") || method_is(rt, "TRACE");
 }
 
-/* The request on the wire, in one block. */
 /* Appends n bytes at *at (the size was counted first). */
 static void put(char **at, const char *s, size_t n)
 {
@@ -430,33 +452,44 @@ static void put(char **at, const char *s, size_t n)
     *at += n;
 }
 
-static void put_str(char **at, const char *s)
+#define PUT_LIT(at, lit) put((at), (lit), sizeof(lit) - 1)
+
+static size_t field_name_len(const struct http_client_request *req,
+                             const struct request_text *rt, size_t i)
 {
-    put(at, s, strlen(s));
+    return i < FIELDS_MEASURED ? rt->name_len[i] : strlen(req->headers[i].name);
+}
+
+static size_t field_value_len(const struct http_client_request *req,
+                              const struct request_text *rt, size_t i)
+{
+    return i < FIELDS_MEASURED ? rt->value_len[i] : strlen(req->headers[i].value);
 }
 
 /* The request as it goes on the wire, formatted once: its size counted,
  * then written (a request per call: no stdio on this path). */
 static char *request_format(const struct http_client_request *req,
-                            const char *method, const char *port,
-                            bool keep_alive, size_t *len)
+                            const struct request_text *rt, bool keep_alive,
+                            size_t *len)
 {
-    const char *target = req->target ? req->target : "/";
-    bool v6 = strchr(req->host, ':') != NULL;
-    bool port_shown = strcmp(port, req->tls ? "443" : "80") != 0;
+    bool v6 = memchr(req->host, ':', rt->host_len) != NULL;
+    const char *usual = req->tls ? "443" : "80";
+    bool port_shown = rt->port_len != strlen(usual) ||
+                      memcmp(rt->port, usual, rt->port_len) != 0;
     bool chunked = req->body_stream == HTTP_BODY_STREAM_CHUNKED;
     bool whole = req->body_stream == HTTP_BODY_WHOLE;
     bool sized = !chunked &&
-                 (req->body_len || method_is(method, "POST") ||
-                  method_is(method, "PUT") || method_is(method, "PATCH"));
+                 (req->body_len || method_is(rt, "POST") ||
+                  method_is(rt, "PUT") || method_is(rt, "PATCH"));
     size_t body_len = whole ? req->body_len : 0;
     char clen[24];
     int clen_n = sized ? snprintf(clen, sizeof clen, "%zu", req->body_len) : 0;
-    size_t n = strlen(method) + 1 + strlen(target) + sizeof " HTTP/1.1\r\nHost: " - 1 +
-               strlen(req->host) + 2 * v6 + (port_shown ? 1 + strlen(port) : 0) + 2;
+    size_t n = rt->method_len + 1 + rt->target_len +
+               sizeof " HTTP/1.1\r\nHost: " - 1 + rt->host_len + 2 * v6 +
+               (port_shown ? 1 + rt->port_len : 0) + 2;
 
     for (size_t i = 0; i < req->nheaders; i++)
-        n += strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) + 2;
+        n += field_name_len(req, rt, i) + 2 + field_value_len(req, rt, i) + 2;
     n += sized ? sizeof "Content-Length: \r\n" - 1 + (size_t)clen_n : 0;
     n += chunked ? sizeof "Transfer-Encoding: chunked\r\n" - 1 : 0;
     n += keep_alive ? 0 : sizeof "Connection: close\r\n" - 1;
@@ -465,33 +498,35 @@ static char *request_format(const struct http_client_request *req,
     char *buf = malloc(n), *at = buf;
     if (!buf)
         return NULL;
-    put_str(&at, method);
+    put(&at, rt->method, rt->method_len);
     put(&at, " ", 1);
-    put_str(&at, target);
-    put_str(&at, " HTTP/1.1\r\nHost: ");
-    put_str(&at, v6 ? "[" : "");
-    put_str(&at, req->host);
-    put_str(&at, v6 ? "]" : "");
+    put(&at, rt->target, rt->target_len);
+    PUT_LIT(&at, " HTTP/1.1\r\nHost: ");
+    if (v6)
+        put(&at, "[", 1);
+    put(&at, req->host, rt->host_len);
+    if (v6)
+        put(&at, "]", 1);
     if (port_shown) {
         put(&at, ":", 1);
-        put_str(&at, port);
+        put(&at, rt->port, rt->port_len);
     }
     put(&at, "\r\n", 2);
     for (size_t i = 0; i < req->nheaders; i++) {
-        put_str(&at, req->headers[i].name);
+        put(&at, req->headers[i].name, field_name_len(req, rt, i));
         put(&at, ": ", 2);
-        put_str(&at, req->headers[i].value);
+        put(&at, req->headers[i].value, field_value_len(req, rt, i));
         put(&at, "\r\n", 2);
     }
     if (sized) {
-        put_str(&at, "Content-Length: ");
+        PUT_LIT(&at, "Content-Length: ");
         put(&at, clen, (size_t)clen_n);
         put(&at, "\r\n", 2);
     }
     if (chunked)
-        put_str(&at, "Transfer-Encoding: chunked\r\n");
+        PUT_LIT(&at, "Transfer-Encoding: chunked\r\n");
     if (!keep_alive)
-        put_str(&at, "Connection: close\r\n");
+        PUT_LIT(&at, "Connection: close\r\n");
     put(&at, "\r\n", 2);
     if (body_len)
         put(&at, req->body, body_len);
@@ -499,27 +534,55 @@ static char *request_format(const struct http_client_request *req,
     return buf;
 }
 
-static struct http_call *exchange_new(struct http_client *cl,
-                                        const struct http_client_request *req)
+/* The pool's key for host:port over tls, made once per client: calls and
+ * connections point to it, so that finding a pooled connection compares
+ * pointers. */
+static struct pool_key *key_for(struct http_client *cl, const char *host,
+                                size_t hlen, const char *port, size_t plen,
+                                struct rotor_tls *tls)
 {
-    const char *method = req->method ? req->method : "GET";
-    const char *port = req->port ? req->port : req->tls ? "443" : "80";
+    struct pool_key *k;
+
+    for (k = cl->keys; k; k = k->next)
+        if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
+            !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
+            return k;
+    if (!(k = malloc(sizeof *k + hlen + 1 + plen + 1)))
+        return NULL;
+    k->host = (char *)(k + 1);
+    k->port = k->host + hlen + 1;
+    memcpy(k->host, host, hlen);
+    k->host[hlen] = '\0';
+    memcpy(k->port, port, plen);
+    k->port[plen] = '\0';
+    k->host_len = hlen;
+    k->port_len = plen;
+    k->tls = tls;
+    k->next = cl->keys;
+    cl->keys = k;
+    return k;
+}
+
+static struct http_call *exchange_new(struct http_client *cl,
+                                      const struct http_client_request *req,
+                                      const struct request_text *rt)
+{
     struct http_call *x = calloc(1, sizeof *x);
 
     if (!x)
         return NULL;
     x->client = cl;
-    x->host = strdup(req->host);
-    x->port = strdup(port);
-    x->wire = request_format(req, method, port, cl->cfg.max_idle_per_host > 0,
+    x->key = key_for(cl, req->host, rt->host_len, rt->port, rt->port_len,
+                     req->tls);
+    x->wire = request_format(req, rt, cl->cfg.max_idle_per_host > 0,
                              &x->wire_len);
-    if (!x->host || !x->port || !x->wire) {
+    if (!x->key || !x->wire) {
         exchange_free(x);
         return NULL;
     }
-    x->head_request = method_is(method, "HEAD");
+    x->head_request = method_is(rt, "HEAD");
     /* A streamed body is gone once written: it cannot be sent again. */
-    x->idempotent = idempotent(method) && req->body_stream == HTTP_BODY_WHOLE;
+    x->idempotent = idempotent(rt) && req->body_stream == HTTP_BODY_WHOLE;
     x->stream = (uint8_t)req->body_stream;
     x->stream_left = req->body_len;
     x->on_writable = req->on_writable;
@@ -545,10 +608,11 @@ int http_client_start(struct http_client *c,
     if (!c || !req || !on_response)
         return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
                                "client, request and callback are needed");
-    int rc = request_check(req);
+    struct request_text rt;
+    int rc = request_check(req, &rt);
     if (rc < 0)
         return rc;
-    struct http_call *x = exchange_new(c, req);
+    struct http_call *x = exchange_new(c, req, &rt);
     if (!x)
         return rotor_set_error(ROTOR_ENOMEM, "http_client_request: "
                                "out of memory");
@@ -820,6 +884,11 @@ void http_client_free(struct http_client *cl)
     }
     free(cl->own_states);
     free(cl->own_timeouts);
+    while (cl->keys) {
+        struct pool_key *k = cl->keys;
+        cl->keys = k->next;
+        free(k);
+    }
     free(cl);
 }
 
@@ -847,8 +916,9 @@ void hc_start(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
     conn_take(c, x);
     conn_link(x->client, c);
     http_response_parser_init(&c->parser, &lim);
-    c->host = strdup(x->host);
-    c->port = strdup(x->port);
+    c->key = x->key;
+    c->host = strdup(x->key->host);
+    c->port = strdup(x->key->port);
     c->wake = rotor_notifier_new(s);
     c->tls = x->tls;
     int rc = c->host && c->port && c->wake ? 0 : ROTOR_ENOMEM;

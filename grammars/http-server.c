@@ -122,11 +122,6 @@ static void out_put(struct out *o, const void *p, size_t n)
 
 #define OUT_LIT(o, lit) out_put((o), (lit), sizeof(lit) - 1)
 
-static void out_str(struct out *o, const char *s)
-{
-    out_put(o, s, strlen(s));
-}
-
 static void out_u64(struct out *o, uint64_t v, int base)
 {
     char d[24];
@@ -196,10 +191,21 @@ static bool out_header(struct out *o, const struct http_header *h)
     nv = (size_t)(p - (const unsigned char *)h->value);
     if (*p)
         return false;
-    out_put(o, h->name, nn);
-    OUT_LIT(o, ": ");
-    out_put(o, h->value, nv);
-    OUT_LIT(o, "\r\n");
+    /* A head is built whole in o's buffer (in_head): one bound check. */
+    if (o->n + nn + nv + 4 > sizeof o->b) {
+        o->err = true;
+        return false;
+    }
+    char *d = o->b + o->n;
+    memcpy(d, h->name, nn);
+    d += nn;
+    *d++ = ':';
+    *d++ = ' ';
+    memcpy(d, h->value, nv);
+    d += nv;
+    *d++ = '\r';
+    *d++ = '\n';
+    o->n = (size_t)(d - o->b);
     return true;
 }
 
@@ -248,17 +254,23 @@ static int answer_check(struct http_exchange *x, int status)
     return 0;
 }
 
+/* The status line of the last status answered on this thread: most
+ * answers repeat it. */
+static _Thread_local struct {
+    int status;
+    size_t len;
+    char line[64];
+} status_cache;
+
 static void out_status(struct out *o, int status)
 {
-    char line[16] = "HTTP/1.1 ";
-
-    line[9] = (char)('0' + status / 100);
-    line[10] = (char)('0' + status / 10 % 10);
-    line[11] = (char)('0' + status % 10);
-    line[12] = ' ';
-    out_put(o, line, 13);
-    out_str(o, reason(status));
-    OUT_LIT(o, "\r\n");
+    if (status_cache.status != status) {
+        int n = snprintf(status_cache.line, sizeof status_cache.line,
+                         "HTTP/1.1 %03d %s\r\n", status, reason(status));
+        status_cache.len = (size_t)n;
+        status_cache.status = status;
+    }
+    out_put(o, status_cache.line, status_cache.len);
 }
 
 #define IOV_LIT(lit) ((struct iovec){ (void *)(lit), sizeof(lit) - 1 })
