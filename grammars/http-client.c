@@ -46,7 +46,6 @@ static void exchange_free(struct http_call *x)
 {
     if (!x)
         return;
-    free(x->wire);
     if (x->early)
         evbuffer_free(x->early);
     free(x);
@@ -466,48 +465,58 @@ static size_t field_value_len(const struct http_client_request *req,
     return i < FIELDS_MEASURED ? rt->value_len[i] : strlen(req->headers[i].value);
 }
 
-/* The request as it goes on the wire, formatted once: its size counted,
- * then written (a request per call: no stdio on this path). */
-static char *request_format(const struct http_client_request *req,
-                            const struct request_text *rt, bool keep_alive,
-                            size_t *len)
-{
-    bool v6 = memchr(req->host, ':', rt->host_len) != NULL;
-    const char *usual = req->tls ? "443" : "80";
-    bool port_shown = rt->port_len != strlen(usual) ||
-                      memcmp(rt->port, usual, rt->port_len) != 0;
-    bool chunked = req->body_stream == HTTP_BODY_STREAM_CHUNKED;
-    bool whole = req->body_stream == HTTP_BODY_WHOLE;
-    bool sized = !chunked &&
-                 (req->body_len || method_is(rt, "POST") ||
-                  method_is(rt, "PUT") || method_is(rt, "PATCH"));
-    size_t body_len = whole ? req->body_len : 0;
+/* How a request goes on the wire: what request_size() decided for
+ * request_write(). */
+struct request_shape {
+    bool v6, port_shown, chunked, sized;
+    size_t body_len;            /* sent with the head */
     char clen[24];
-    int clen_n = sized ? snprintf(clen, sizeof clen, "%zu", req->body_len) : 0;
-    size_t n = rt->method_len + 1 + rt->target_len +
-               sizeof " HTTP/1.1\r\nHost: " - 1 + rt->host_len + 2 * v6 +
-               (port_shown ? 1 + rt->port_len : 0) + 2;
+    size_t clen_n;
+};
 
+/* The request's size on the wire (formatted once per call: no stdio on
+ * this path). */
+static size_t request_size(const struct http_client_request *req,
+                           const struct request_text *rt, bool keep_alive,
+                           struct request_shape *sh)
+{
+    const char *usual = req->tls ? "443" : "80";
+
+    sh->v6 = memchr(req->host, ':', rt->host_len) != NULL;
+    sh->port_shown = rt->port_len != strlen(usual) ||
+                     memcmp(rt->port, usual, rt->port_len) != 0;
+    sh->chunked = req->body_stream == HTTP_BODY_STREAM_CHUNKED;
+    sh->sized = !sh->chunked &&
+                (req->body_len || method_is(rt, "POST") ||
+                 method_is(rt, "PUT") || method_is(rt, "PATCH"));
+    sh->body_len = req->body_stream == HTTP_BODY_WHOLE ? req->body_len : 0;
+    sh->clen_n = sh->sized ? (size_t)snprintf(sh->clen, sizeof sh->clen,
+                                              "%zu", req->body_len) : 0;
+    size_t n = rt->method_len + 1 + rt->target_len +
+               sizeof " HTTP/1.1\r\nHost: " - 1 + rt->host_len + 2 * sh->v6 +
+               (sh->port_shown ? 1 + rt->port_len : 0) + 2;
     for (size_t i = 0; i < req->nheaders; i++)
         n += field_name_len(req, rt, i) + 2 + field_value_len(req, rt, i) + 2;
-    n += sized ? sizeof "Content-Length: \r\n" - 1 + (size_t)clen_n : 0;
-    n += chunked ? sizeof "Transfer-Encoding: chunked\r\n" - 1 : 0;
+    n += sh->sized ? sizeof "Content-Length: \r\n" - 1 + sh->clen_n : 0;
+    n += sh->chunked ? sizeof "Transfer-Encoding: chunked\r\n" - 1 : 0;
     n += keep_alive ? 0 : sizeof "Connection: close\r\n" - 1;
-    n += 2 + body_len;
+    return n + 2 + sh->body_len;
+}
 
-    char *buf = malloc(n), *at = buf;
-    if (!buf)
-        return NULL;
+static void request_write(char *at, const struct http_client_request *req,
+                          const struct request_text *rt, bool keep_alive,
+                          const struct request_shape *sh)
+{
     put(&at, rt->method, rt->method_len);
     put(&at, " ", 1);
     put(&at, rt->target, rt->target_len);
     PUT_LIT(&at, " HTTP/1.1\r\nHost: ");
-    if (v6)
+    if (sh->v6)
         put(&at, "[", 1);
     put(&at, req->host, rt->host_len);
-    if (v6)
+    if (sh->v6)
         put(&at, "]", 1);
-    if (port_shown) {
+    if (sh->port_shown) {
         put(&at, ":", 1);
         put(&at, rt->port, rt->port_len);
     }
@@ -518,20 +527,18 @@ static char *request_format(const struct http_client_request *req,
         put(&at, req->headers[i].value, field_value_len(req, rt, i));
         put(&at, "\r\n", 2);
     }
-    if (sized) {
+    if (sh->sized) {
         PUT_LIT(&at, "Content-Length: ");
-        put(&at, clen, (size_t)clen_n);
+        put(&at, sh->clen, sh->clen_n);
         put(&at, "\r\n", 2);
     }
-    if (chunked)
+    if (sh->chunked)
         PUT_LIT(&at, "Transfer-Encoding: chunked\r\n");
     if (!keep_alive)
         PUT_LIT(&at, "Connection: close\r\n");
     put(&at, "\r\n", 2);
-    if (body_len)
-        put(&at, req->body, body_len);
-    *len = (size_t)(at - buf);
-    return buf;
+    if (sh->body_len)
+        put(&at, req->body, sh->body_len);
 }
 
 /* The pool's key for host:port over tls, made once per client: calls and
@@ -567,19 +574,25 @@ static struct http_call *exchange_new(struct http_client *cl,
                                       const struct http_client_request *req,
                                       const struct request_text *rt)
 {
-    struct http_call *x = calloc(1, sizeof *x);
+    bool keep_alive = cl->cfg.max_idle_per_host > 0;
+    struct request_shape sh;
+    size_t n = request_size(req, rt, keep_alive, &sh);
+    /* The request's bytes follow the call, in one allocation. */
+    struct http_call *x = malloc(sizeof *x + n);
 
     if (!x)
         return NULL;
+    memset(x, 0, sizeof *x);
     x->client = cl;
     x->key = key_for(cl, req->host, rt->host_len, rt->port, rt->port_len,
                      req->tls);
-    x->wire = request_format(req, rt, cl->cfg.max_idle_per_host > 0,
-                             &x->wire_len);
-    if (!x->key || !x->wire) {
+    if (!x->key) {
         exchange_free(x);
         return NULL;
     }
+    x->wire = (char *)(x + 1);
+    x->wire_len = n;
+    request_write(x->wire, req, rt, keep_alive, &sh);
     x->head_request = method_is(rt, "HEAD");
     /* A streamed body is gone once written: it cannot be sent again. */
     x->idempotent = idempotent(rt) && req->body_stream == HTTP_BODY_WHOLE;
