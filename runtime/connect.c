@@ -64,7 +64,7 @@ static int try_next(struct rotor_scope *m, struct rotor__connect *c, int err)
         }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
             errno == EINPROGRESS) {
-            rotor__stream_set_fd(m, fd);
+            rotor__stream_set_fd(m, fd, true);
             st->io.link = ROTOR__LINK_CONNECTING;
             return 0;
         }

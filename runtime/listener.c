@@ -57,8 +57,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
      * `spawn_failed`; the socket is closed by the failed spawn. */
     struct rotor_scope *prev = loop->current;
     loop->current = m;
+    /* evconnlistener accepts with SOCK_NONBLOCK: nothing to probe. */
     rotor_ref child = rotor__spawn_adopting(loop, m->type->spawns, fd, NULL,
-                                            "accepted");
+                                            "accepted", true);
     loop->current = prev;
     m = rotor__table_get(&loop->table, self);
     if (m && child.gen != 0) {
@@ -116,8 +117,9 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
         rotor__trace_note(m, "out of descriptors, pausing accept in");
 }
 
-static int listener_adopt(struct rotor_scope *m, int fd)
+static int listener_adopt(struct rotor_scope *m, int fd, bool ours)
 {
+    (void)ours;
     struct rotor__listener *l = rotor__calloc(1, sizeof *l);
 
     if (!l)
@@ -187,7 +189,7 @@ rotor_ref rotor_listen(struct rotor_loop *loop,
             close(fd);
         return ROTOR_REF_NONE;
     }
-    return rotor__spawn_adopting(loop, listener, fd, seed, "listen");
+    return rotor__spawn_adopting(loop, listener, fd, seed, "listen", false);
 }
 
 unsigned long rotor_listener_accepted(rotor_scope *s)

@@ -324,10 +324,11 @@ static void start(struct rotor_scope *m, void *seed, const char *how)
 
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 const struct rotor_machine_type *type,
-                                int fd, void *seed, const char *how)
+                                int fd, void *seed, const char *how,
+                                bool ours)
 {
     struct rotor_scope *m = new_machine(loop, type);
-    int r = m && ops_of(type)->adopt ? ops_of(type)->adopt(m, fd)
+    int r = m && ops_of(type)->adopt ? ops_of(type)->adopt(m, fd, ours)
                                      : ROTOR_ENOTSUP;
 
     if (m && r == 0) {
@@ -387,7 +388,7 @@ rotor_ref rotor_spawn_fd(struct rotor_loop *loop,
     /* From an action it is the action's doing (a replay repeats the
      * action, not the spawn). */
     return rotor__spawn_adopting(loop, type, fd, seed,
-                                 loop->current ? "action" : "fd");
+                                 loop->current ? "action" : "fd", false);
 }
 
 /* ---- from outside the machines ---------------------------------------- */

@@ -78,8 +78,9 @@ static void raw_release(struct rotor_scope *m)
 }
 
 /* A raw machine spawned by a listener watches the accepted socket. */
-static int raw_adopt(struct rotor_scope *m, int fd)
+static int raw_adopt(struct rotor_scope *m, int fd, bool ours)
 {
+    (void)ours;
     m->fd = fd;
     return 0;
 }

@@ -294,8 +294,10 @@ struct rotor__kind_ops {
     void (*after)(struct rotor_scope *m);
     /* Handles a queued internal event (kind < 0) (may be NULL). */
     void (*internal)(struct rotor_scope *m, int kind);
-    /* Takes a descriptor accepted by a listener, before `create`. */
-    int  (*adopt)(struct rotor_scope *m, int fd);
+    /* Takes a descriptor accepted by a listener, before `create`; ours:
+     * a socket rotor made nonblocking itself (an accepted one), which
+     * needs no probing. */
+    int  (*adopt)(struct rotor_scope *m, int fd, bool ours);
 };
 
 extern const struct rotor__kind_ops rotor__raw_ops;
@@ -312,7 +314,8 @@ extern const struct rotor__kind_ops rotor__listener_ops;
  * `spawn_failed` on failure, like rotor_spawn(). */
 rotor_ref rotor__spawn_adopting(struct rotor_loop *loop,
                                 const struct rotor_machine_type *type,
-                                int fd, void *seed, const char *how);
+                                int fd, void *seed, const char *how,
+                                bool ours);
 
 /* ---- notifiers, futures, the mailbox (notify.c, future.c) ----------- */
 

@@ -78,7 +78,10 @@ struct rotor__stream_io {
     uint8_t told;               /* the link state reported in this state */
     bool is_socket;             /* sendmsg(MSG_NOSIGNAL) works */
     bool unwatchable;           /* a regular file: always ready */
-    bool reading, writing;      /* rev / wev are added */
+    bool reading, writing;      /* rev / wev are wanted */
+    bool rev_added;             /* rev is added: it stays so after reading
+                                   stops, until a readiness comes unwanted
+                                   (see change_event) */
     int err;                    /* errno (or ROTOR_ERESOLVE) once failed */
     struct event rev, wev;
 };
@@ -250,7 +253,7 @@ void rotor__stream_update_interest(struct rotor_scope *m);
 /* Writes what the output holds until done or the kernel refuses. */
 void rotor__stream_write_some(struct rotor__stream *st);
 /* Gives the stream its descriptor (made non-blocking): the link is open. */
-void rotor__stream_set_fd(struct rotor_scope *m, int fd);
+void rotor__stream_set_fd(struct rotor_scope *m, int fd, bool ours);
 /* Closes the descriptor and removes its events, if any. */
 void rotor__stream_close_fd(struct rotor__stream *st);
 

@@ -67,6 +67,14 @@ static int change_event(struct rotor__stream *st, struct event *e, bool *on,
     }
     if (want == *on)
         return 0;
+    /* Reading that stops is left added: a state that stops reading
+     * (`flush`, `sleep`) is mostly followed by one that reads again
+     * (closing, then lingering), and the pair would cost two epoll_ctl.
+     * A readiness that comes meanwhile removes it (on_readable). */
+    if (e == &st->io.rev && st->io.rev_added) {
+        *on = want;
+        return 0;
+    }
     if (want && event_add(e, NULL) < 0) {
         int err = errno;
         if (err != EPERM)
@@ -78,6 +86,8 @@ static int change_event(struct rotor__stream *st, struct event *e, bool *on,
     if (!want)
         event_del(e);
     *on = want;
+    if (e == &st->io.rev)
+        st->io.rev_added = want && !st->io.unwatchable;
     return 0;
 }
 
@@ -352,6 +362,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct rotor__stream *st = m->kind_data;
     struct rotor_loop *loop = m->loop;
 
+    if (!st->io.reading && st->io.rev_added) {  /* left added when reading stopped */
+        event_del(&st->io.rev);
+        st->io.rev_added = false;
+        return;
+    }
     if (ROTOR__UNLIKELY(loop->rec != NULL))
         read_recorded(m, st);
     else
@@ -435,17 +450,19 @@ static bool is_unwatchable(int fd)
             minor(sb.st_rdev) == 3);
 }
 
-void rotor__stream_set_fd(struct rotor_scope *m, int fd)
+/* ours: a socket rotor made nonblocking (accepted, or connected): the
+ * three probes below would cost three system calls per connection. */
+void rotor__stream_set_fd(struct rotor_scope *m, int fd, bool ours)
 {
     struct rotor__stream *st = m->kind_data;
-    int flags = fcntl(fd, F_GETFL);
+    int flags = ours ? O_NONBLOCK : fcntl(fd, F_GETFL);
 
     if (flags >= 0 && !(flags & O_NONBLOCK))
         fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     st->io.fd = fd;
     st->io.link = ROTOR__LINK_OPEN;
-    st->io.is_socket = is_socket(fd);
-    st->io.unwatchable = is_unwatchable(fd);
+    st->io.is_socket = ours || is_socket(fd);
+    st->io.unwatchable = !ours && is_unwatchable(fd);
     if (st->io.is_socket) {
         /* Answers leave in one write per turn (rotor__stream_settle), so
          * Nagle's algorithm would only delay them; errors mean "not TCP". */
@@ -466,7 +483,7 @@ void rotor__stream_close_fd(struct rotor__stream *st)
     /* Also removes events activated by hand (unwatchable files). */
     event_del(&st->io.rev);
     event_del(&st->io.wev);
-    st->io.reading = st->io.writing = false;
+    st->io.reading = st->io.writing = st->io.rev_added = false;
     close(st->io.fd);
     st->io.fd = -1;
 }

@@ -96,12 +96,12 @@ struct rotor__stream *rotor__stream_make(rotor_scope *s, const char *caller)
 
 /* ---- the kind's operations ---------------------------------------------- */
 
-static int stream_adopt(struct rotor_scope *m, int fd)
+static int stream_adopt(struct rotor_scope *m, int fd, bool ours)
 {
     if (!m->kind_data && !stream_new(m))
         return rotor__fail(ROTOR_ENOMEM, "%s: out of memory for a stream",
                            m->type->name);
-    rotor__stream_set_fd(m, fd);
+    rotor__stream_set_fd(m, fd, ours);
     return 0;
 }
 
@@ -167,7 +167,7 @@ int rotor_stream_attach(rotor_scope *s, int fd)
     if (st && rotor__stream_connecting(st))
         return rotor__fail(ROTOR_EBUSY, "rotor_stream_attach: "
                            "%s is connecting", s->type->name);
-    int r = stream_adopt(s, fd);
+    int r = stream_adopt(s, fd, false);
     if (r < 0)
         return r;
     if (s->state >= 0 && !s->busy)
