@@ -234,7 +234,8 @@ static void answer_wrote(struct http_exchange *x)
     if (!x->deferred || x->in_respond)
         return;
     if (x->answer == HTTP_ANSWER_DONE) {
-        tell_conn(x, http_conn_ev_answer_done);
+        if (!c->wake_queued)    /* else answer_more tells it */
+            tell_conn(x, http_conn_ev_answer_done);
     } else if (!c->wake_queued) {
         c->wake_queued = 1;
         tell_conn(x, http_conn_ev_answer_more);
