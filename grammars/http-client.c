@@ -831,13 +831,13 @@ static int own_type(struct http_client *cl)
                st->ntimeouts * sizeof *st->timeouts);
         set_named(&cl->own_timeouts[k], st->ntimeouts, "connect",
                   cl->cfg.connect_timeout);
-        set_named(&cl->own_timeouts[k], st->ntimeouts, "response",
-                  cl->cfg.response_timeout);
         set_named(&cl->own_timeouts[k], st->ntimeouts, "send",
                   cl->cfg.response_timeout);
         st->timeouts = &cl->own_timeouts[k];
         k += st->ntimeouts;
     }
+    cl->own_states[http_client_conn_st_exchange].timeout_ms =
+        cl->cfg.response_timeout;
     cl->own_states[http_client_conn_st_body].timeout_ms = cl->cfg.body_timeout;
     cl->own_states[http_client_conn_st_idle].timeout_ms = cl->cfg.idle_timeout;
     cl->own_states[http_client_conn_st_head_wait].expect_size = cl->cfg.head_max;
