@@ -43,6 +43,7 @@
 		F = &R->fields[R->nfields];
 		F->name.off = (uint32_t)(p - b);
 		F->value.off = 0;
+		fexec skip_token(p + 1, pe);
 	}
 	action name_end {
 		F = &R->fields[R->nfields];
@@ -154,6 +155,17 @@ static const unsigned char *skip_value(const unsigned char *p,
 		p += 8;
 	}
 	while (p < pe && ((*p >= 0x20 && *p != 0x7f) || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The rest of a field name: a table lookup per byte, where the machine
+ * would make several compares (the name's state loops on tchar, so
+ * going on after the last one is what the machine would do). */
+static const unsigned char *skip_token(const unsigned char *p,
+	const unsigned char *pe)
+{
+	while (p < pe && (http_byte_class[*p] & HTTP_TCHAR))
 		p++;
 	return p;
 }
