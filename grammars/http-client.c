@@ -382,6 +382,7 @@ static bool reserved(const char *name, size_t n)
 #define FIELDS_MEASURED 64      /* fields past these are measured again */
 
 struct request_text {
+    const struct pool_key *key;     /* host:port seen before, or NULL */
     const char *method, *target, *port;
     size_t method_len, target_len, host_len, port_len;
     size_t name_len[FIELDS_MEASURED], value_len[FIELDS_MEASURED];
@@ -389,21 +390,33 @@ struct request_text {
 
 #define bad(what) rotor_set_error(ROTOR_EINVAL, "http_client_request: " what)
 
-static int request_check(const struct http_client_request *req,
+static const struct pool_key *key_find(const struct http_client *cl,
+                                       const char *host, size_t hlen,
+                                       const char *port, size_t plen,
+                                       const struct rotor_tls *tls);
+
+static int request_check(const struct http_client *cl,
+                         const struct http_client_request *req,
                          struct request_text *rt)
 {
     ptrdiff_t n;
 
     rt->method_len = rt->target_len = rt->host_len = rt->port_len = 0;
+    rt->key = NULL;
     rt->method = req->method ? req->method : "GET";
     rt->target = req->target ? req->target : "/";
     rt->port = req->port ? req->port : req->tls ? "443" : "80";
-    if (!req->host || (n = class_len(req->host, HTTP_HOSTCHAR)) < 0)
+    if (!req->host)
         return bad("bad host");
-    rt->host_len = (size_t)n;
-    if ((n = class_len(rt->port, HTTP_TCHAR)) < 0)
+    /* A host:port asked for before was checked then. */
+    rt->host_len = strlen(req->host);
+    rt->port_len = strlen(rt->port);
+    rt->key = key_find(cl, req->host, rt->host_len, rt->port, rt->port_len,
+                       req->tls);
+    if (!rt->key && class_len(req->host, HTTP_HOSTCHAR) < 0)
+        return bad("bad host");
+    if (!rt->key && class_len(rt->port, HTTP_TCHAR) < 0)
         return bad("bad port");
-    rt->port_len = (size_t)n;
     if ((n = class_len(rt->method, HTTP_TCHAR)) < 0)
         return bad("bad method");
     rt->method_len = (size_t)n;
@@ -544,16 +557,25 @@ static void request_write(char *at, const struct http_client_request *req,
 /* The pool's key for host:port over tls, made once per client: calls and
  * connections point to it, so that finding a pooled connection compares
  * pointers. */
-static struct pool_key *key_for(struct http_client *cl, const char *host,
+static const struct pool_key *key_find(const struct http_client *cl,
+                                       const char *host, size_t hlen,
+                                       const char *port, size_t plen,
+                                       const struct rotor_tls *tls)
+{
+    for (const struct pool_key *k = cl->keys; k; k = k->next)
+        if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
+            !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
+            return k;
+    return NULL;
+}
+
+/* A new key (request_check found none). */
+static struct pool_key *key_new(struct http_client *cl, const char *host,
                                 size_t hlen, const char *port, size_t plen,
                                 struct rotor_tls *tls)
 {
     struct pool_key *k;
 
-    for (k = cl->keys; k; k = k->next)
-        if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
-            !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
-            return k;
     if (!(k = malloc(sizeof *k + hlen + 1 + plen + 1)))
         return NULL;
     k->host = (char *)(k + 1);
@@ -584,8 +606,9 @@ static struct http_call *exchange_new(struct http_client *cl,
         return NULL;
     memset(x, 0, sizeof *x);
     x->client = cl;
-    x->key = key_for(cl, req->host, rt->host_len, rt->port, rt->port_len,
-                     req->tls);
+    x->key = rt->key ? rt->key
+                     : key_new(cl, req->host, rt->host_len, rt->port,
+                               rt->port_len, req->tls);
     if (!x->key) {
         exchange_free(x);
         return NULL;
@@ -622,7 +645,7 @@ int http_client_start(struct http_client *c,
         return rotor_set_error(ROTOR_EINVAL, "http_client_request: "
                                "client, request and callback are needed");
     struct request_text rt;
-    int rc = request_check(req, &rt);
+    int rc = request_check(c, req, &rt);
     if (rc < 0)
         return rc;
     struct http_call *x = exchange_new(c, req, &rt);
