@@ -146,17 +146,17 @@ static bool add_field(struct field_copy *fc, const char *name, size_t nlen,
 }
 
 /* A field whose value gets our part appended (Via, X-Forwarded-For):
- * "PREV, OURS", or OURS alone. */
+ * "PREV, OURS", or OURS alone.  The name is a constant: it is not
+ * copied. */
 static bool add_joined(struct field_copy *fc, const char *name,
-                       const char *prev, size_t plen, const char *ours)
+                       const char *prev, size_t plen, const char *ours,
+                       size_t olen)
 {
-    size_t olen = strlen(ours);
     size_t n = prev ? plen + 2 + olen : olen;
 
-    if (fc->n >= PROXY_FIELDS_MAX + 2 ||
-        fc->used + strlen(name) + 1 + n + 1 > sizeof fc->buf)
+    if (fc->n >= PROXY_FIELDS_MAX + 2 || fc->used + n + 1 > sizeof fc->buf)
         return false;
-    const char *nm = copy_str(fc, name, strlen(name));
+    const char *nm = name;
     char *v = fc->buf + fc->used;
     if (prev) {
         memcpy(v, prev, plen);
@@ -194,6 +194,7 @@ static bool request_fields(struct http_exchange *x, struct field_copy *fc)
     size_t nlen, vlen, via_len = 0, xff_len = 0, clen = 0;
     const char *conn = http_field(x, "connection", &clen);
     char addr[64];
+    int alen;
 
     for (size_t i = 0; http_field_at(x, i, &name, &nlen, &value, &vlen) == 0; i++) {
         if (conn && named_in(conn, clen, name, nlen)) {
@@ -207,11 +208,11 @@ static bool request_fields(struct http_exchange *x, struct field_copy *fc)
             return false;
         }
     }
-    if (http_remote_addr(x, addr, sizeof addr) < 0)
-        strcpy(addr, "unknown");
+    if ((alen = http_remote_addr(x, addr, sizeof addr)) < 0)
+        memcpy(addr, "unknown", (size_t)(alen = 7) + 1);
     return add_joined(fc, "Via", via, via_len,
-                      http_minor(x) ? "1.1 rotor" : "1.0 rotor") &&
-           add_joined(fc, "X-Forwarded-For", xff, xff_len, addr);
+                      http_minor(x) ? "1.1 rotor" : "1.0 rotor", 9) &&
+           add_joined(fc, "X-Forwarded-For", xff, xff_len, addr, (size_t)alen);
 }
 
 /* A Content-Length's value (the client checked it: digits, and no
@@ -249,7 +250,7 @@ static bool response_fields(const struct http_response *res,
             return false;
     }
     return add_joined(fc, "Via", via, via_len,
-                      http_response_minor(res) ? "1.1 rotor" : "1.0 rotor");
+                      http_response_minor(res) ? "1.1 rotor" : "1.0 rotor", 9);
 }
 
 /* ---- answers ---------------------------------------------------------------- */
