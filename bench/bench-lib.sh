@@ -52,11 +52,14 @@ bench_start() {
     return 1
 }
 
-# bench_stop PID : SIGTERM, then (after 10 s) SIGKILL; waits for it.
+# bench_stop PID [TENTHS] : SIGTERM, then (after 10 s, or TENTHS/10 s)
+# SIGKILL; waits for it.
 bench_stop() {
     kill "$1" 2>/dev/null
     _i=0
-    while kill -0 "$1" 2>/dev/null && [ "$_i" -lt 100 ]; do
+    # $2: tenths of a second to wait (10 s by default; a program under
+    # callgrind needs longer to write its profile on a loaded machine)
+    while kill -0 "$1" 2>/dev/null && [ "$_i" -lt "${2:-100}" ]; do
         # a zombie child still answers kill -0: look at its state
         case $(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) in
         Z|'') break ;;
@@ -152,10 +155,10 @@ bench_callgrind() {
     if ! $_load "127.0.0.1:$SERVER_PORT" >"$_cg.load" 2>&1; then
         echo "  load failed under callgrind: $(tail -n 1 "$_cg.load")" >&2
         BENCH_FAILED=1
-        bench_stop "$SERVER_PID"
+        bench_stop "$SERVER_PID" 600
         return 0
     fi
-    bench_stop "$SERVER_PID"
+    bench_stop "$SERVER_PID" 600
     CG_IR=$(sed -n 's/^totals: *\([0-9][0-9]*\).*/\1/p' "$_cg" 2>/dev/null |
             head -n 1)
     [ -n "$CG_IR" ] || echo "  $_name: no callgrind totals" >&2
