@@ -102,7 +102,21 @@ static void out_flush(struct out *o)
     o->n = 0;
 }
 
-static void out_put(struct out *o, const void *p, size_t n)
+static void out_put_slow(struct out *o, const void *p, size_t n);
+
+/* Inlined: most pieces are short and fit, and a literal's copy is then
+ * a few moves. */
+static inline void out_put(struct out *o, const void *p, size_t n)
+{
+    if (o->n + n <= sizeof o->b) {
+        memcpy(o->b + o->n, p, n);
+        o->n += n;
+        return;
+    }
+    out_put_slow(o, p, n);
+}
+
+static void out_put_slow(struct out *o, const void *p, size_t n)
 {
     if (o->n + n > sizeof o->b) {
         if (o->in_head) {
