@@ -43,7 +43,6 @@
 
 #define MAX_THREADS 64
 #define MAX_UPSTREAMS 16
-#define PROXY_FIELDS_MAX 128        /* the server's parser allows 100 */
 
 struct upstream {
     char host[256];
@@ -77,181 +76,12 @@ _Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
 
 /* ---- fields --------------------------------------------------------------- */
 
-/* Fields that belong to one connection, not to the message (RFC 9110
- * 7.6.1), and those the two halves write themselves.  Sorted by length:
- * most fields are told apart by it alone. */
-static bool hop_by_hop(const char *name, size_t n)
-{
-    static const char *const by_len[][3] = {
-        [2] = { "te" },
-        [4] = { "host", "date" },
-        [6] = { "expect" },
-        [7] = { "trailer", "upgrade" },
-        [10] = { "connection", "keep-alive" },
-        [14] = { "content-length" },
-        [16] = { "proxy-connection" },
-        [17] = { "transfer-encoding" },
-        [18] = { "proxy-authenticate" },
-        [19] = { "proxy-authorization" },
-    };
-
-    if (n >= sizeof by_len / sizeof by_len[0])
-        return false;
-    for (int i = 0; i < 3 && by_len[n][i]; i++)
-        if (strncasecmp(by_len[n][i], name, n) == 0)
-            return true;
-    return false;
-}
-
-/* NUL-terminated copies of the fields for struct http_header, in one
- * buffer: one per thread, since each use ends before the next begins
- * (the client formats a request when it is given). */
-struct field_copy {
-    struct http_header h[PROXY_FIELDS_MAX + 2];
-    size_t n;
-    char buf[20000];
-    size_t used;
-};
-
-static _Thread_local struct field_copy field_buf;
-
-static struct field_copy *fields_begin(void)
-{
-    field_buf.n = field_buf.used = 0;
-    return &field_buf;
-}
-
-static const char *copy_str(struct field_copy *fc, const char *s, size_t n)
-{
-    if (fc->used + n + 1 > sizeof fc->buf)
-        return NULL;
-    char *p = fc->buf + fc->used;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    fc->used += n + 1;
-    return p;
-}
-
-static bool add_field(struct field_copy *fc, const char *name, size_t nlen,
-                      const char *value, size_t vlen)
-{
-    if (fc->n >= PROXY_FIELDS_MAX + 2)
-        return false;
-    const char *nm = copy_str(fc, name, nlen);
-    const char *v = copy_str(fc, value, vlen);
-    if (!nm || !v)
-        return false;
-    fc->h[fc->n++] = (struct http_header){ nm, v };
-    return true;
-}
-
-/* A field whose value gets our part appended (Via, X-Forwarded-For):
- * "PREV, OURS", or OURS alone.  The name is a constant: it is not
- * copied. */
-static bool add_joined(struct field_copy *fc, const char *name,
-                       const char *prev, size_t plen, const char *ours,
-                       size_t olen)
-{
-    size_t n = prev ? plen + 2 + olen : olen;
-
-    if (fc->n >= PROXY_FIELDS_MAX + 2 || fc->used + n + 1 > sizeof fc->buf)
-        return false;
-    const char *nm = name;
-    char *v = fc->buf + fc->used;
-    if (prev) {
-        memcpy(v, prev, plen);
-        memcpy(v + plen, ", ", 2);
-    }
-    memcpy(v + n - olen, ours, olen + 1);
-    fc->used += n + 1;
-    fc->h[fc->n++] = (struct http_header){ nm, v };
-    return true;
-}
-
-/* Whether the Connection field's value (a comma-separated list) names
- * the field `name`: such a field is for this hop only (RFC 9110 7.6.1). */
-static bool named_in(const char *list, size_t llen, const char *name,
-                     size_t n)
-{
-    const char *end = list ? list + llen : NULL;
-
-    for (const char *p = list; p && p < end;) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-            p++;
-        const char *t = p;
-        while (p < end && *p != ',' && *p != ' ' && *p != '\t')
-            p++;
-        if ((size_t)(p - t) == n && strncasecmp(t, name, n) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The request's fields as they go upstream. */
-static bool request_fields(struct http_exchange *x, struct field_copy *fc)
-{
-    const char *name, *value, *via = NULL, *xff = NULL;
-    size_t nlen, vlen, via_len = 0, xff_len = 0, clen = 0;
-    const char *conn = http_field(x, "connection", &clen);
-    char addr[64];
-    int alen;
-
-    for (size_t i = 0; http_field_at(x, i, &name, &nlen, &value, &vlen) == 0; i++) {
-        if (conn && named_in(conn, clen, name, nlen)) {
-            continue;
-        } else if (nlen == 3 && strncasecmp(name, "via", 3) == 0) {
-            via = value, via_len = vlen;
-        } else if (nlen == 15 && strncasecmp(name, "x-forwarded-for", 15) == 0) {
-            xff = value, xff_len = vlen;
-        } else if (!hop_by_hop(name, nlen) &&
-                   !add_field(fc, name, nlen, value, vlen)) {
-            return false;
-        }
-    }
-    if ((alen = http_remote_addr(x, addr, sizeof addr)) < 0)
-        memcpy(addr, "unknown", (size_t)(alen = 7) + 1);
-    return add_joined(fc, "Via", via, via_len,
-                      http_minor(x) ? "1.1 rotor" : "1.0 rotor", 9) &&
-           add_joined(fc, "X-Forwarded-For", xff, xff_len, addr, (size_t)alen);
-}
-
-/* A Content-Length's value (the client checked it: digits, and no
- * Transfer-Encoding beside it), or -1. */
-static long long length_of(const char *v, size_t n)
-{
-    long long len = 0;
-
-    if (n == 0 || n > 18)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        len = len * 10 + (v[i] - '0');
-    return len;
-}
-
-/* The response's fields as they go to the client; *clen (when not NULL)
- * gets its Content-Length, or -1 (chunked, or up to the close). */
-static bool response_fields(const struct http_response *res,
-                            struct field_copy *fc, long long *clen)
-{
-    const char *name, *value, *via = NULL;
-    size_t nlen, vlen, via_len = 0;
-    size_t n = http_response_header_count(res);
-
-    if (clen)
-        *clen = -1;
-    for (size_t i = 0; i < n; i++) {
-        http_response_header_at(res, i, &name, &nlen, &value, &vlen);
-        if (nlen == 3 && strncasecmp(name, "via", 3) == 0)
-            via = value, via_len = vlen;
-        else if (clen && nlen == 14 && strncasecmp(name, "content-length", 14) == 0)
-            *clen = length_of(value, vlen);
-        else if (!hop_by_hop(name, nlen) &&
-                 !add_field(fc, name, nlen, value, vlen))
-            return false;
-    }
-    return add_joined(fc, "Via", via, via_len,
-                      http_response_minor(res) ? "1.1 rotor" : "1.0 rotor", 9);
-}
+/* The library relays the fields both ways (http_respond_relay(), the
+ * request's `relay`): as they came, less the hop-by-hop ones and those
+ * the Connection field names.  The proxy adds its own: Via both ways,
+ * X-Forwarded-For upstream, each joined to the field of that name. */
+static const struct http_header via_11 = { "Via", "1.1 rotor" };
+static const struct http_header via_10 = { "Via", "1.0 rotor" };
 
 /* ---- answers ---------------------------------------------------------------- */
 
@@ -272,27 +102,15 @@ static void answer_failure(struct http_exchange *x, int err)
         answer_plain(x, 502, "Bad Gateway\n");
 }
 
-/* The response's Content-Length, or -1 (chunked, or up to the close). */
-static long long content_length(const struct http_response *res)
-{
-    size_t n;
-    const char *v = http_response_header(res, "content-length", &n);
-
-    return v ? length_of(v, n) : -1;
-}
-
-/* The answer's head: with the upstream's Content-Length when it has one
- * (the pieces then go as they are), else chunked. */
+/* The answer's head: the upstream's status and fields, framed by its
+ * Content-Length when it has one (the pieces then go as they are), else
+ * chunked. */
 static bool start_answer(struct relay *r, const struct http_response *res)
 {
-    struct field_copy *fc = fields_begin();
-    int status = http_response_status(res);
-    long long len;
+    const struct http_header *via =
+        http_response_minor(res) ? &via_11 : &via_10;
 
-    r->started = response_fields(res, fc, &len) &&
-        (len >= 0 ? http_respond_start_sized(r->x, status, fc->h, fc->n,
-                                             (uint64_t)len)
-                  : http_respond_start(r->x, status, fc->h, fc->n)) == 0;
+    r->started = http_respond_relay(r->x, res, via, 1) == 0;
     return r->started;
 }
 
@@ -321,7 +139,6 @@ static void upstream_piece(const struct http_response *res, const char *data,
 static void upstream_done(int err, const struct http_response *res, void *arg)
 {
     struct relay *r = arg;
-    struct field_copy *fc;
 
     r->call = NULL;
     if (r->started) {
@@ -331,18 +148,8 @@ static void upstream_done(int err, const struct http_response *res, void *arg)
             http_respond_end(r->x);
     } else if (err) {
         answer_failure(r->x, err);
-    } else if (http_method(r->x) == HTTP_HEAD &&
-               content_length(res) > 0) {
-        /* HEAD: the length a GET would have, and no body. */
-        if (!start_answer(r, res) || http_respond_end(r->x) < 0)
-            answer_plain(r->x, 502, "Bad Gateway\n");
-    } else {
-        /* No body: 204, 304, or an empty one. */
-        fc = fields_begin();
-        if (!response_fields(res, fc, NULL) ||
-            http_respond(r->x, http_response_status(res), fc->h, fc->n,
-                         NULL, 0) < 0)
-            answer_plain(r->x, 502, "Bad Gateway\n");
+    } else if (!start_answer(r, res) || http_respond_end(r->x) < 0) {
+        answer_plain(r->x, 502, "Bad Gateway\n");
     }
 }
 
@@ -368,21 +175,21 @@ static void upstream_writable(void *arg)
 /* Starts the upstream request; false when it could not even start.  A
  * request with a body (r->streaming) sends it as it comes, framed as the
  * client framed it. */
-static bool forward(struct proxy_loop *pl, struct relay *r,
-                    struct field_copy *fc)
+static bool forward(struct proxy_loop *pl, struct relay *r)
 {
-    size_t mlen, tlen;
-    const char *m = http_method_name(r->x, &mlen);
-    const char *t = http_target(r->x, &tlen);
     const struct upstream *u = pick_upstream(pl);
-    const char *method = copy_str(fc, m, mlen), *target = copy_str(fc, t, tlen);
-    struct http_client_request req = {
-        .method = method, .host = u->host, .port = u->port, .target = target,
-        .headers = fc->h, .nheaders = fc->n,
-        .on_chunk = upstream_piece,
+    char addr[64];
+    struct http_header ours[2] = {
+        http_minor(r->x) ? via_11 : via_10,
+        { "X-Forwarded-For", addr },
     };
-    bool ok = method && target;
+    struct http_client_request req = {
+        .host = u->host, .port = u->port, .relay = r->x,
+        .headers = ours, .nheaders = 2, .on_chunk = upstream_piece,
+    };
 
+    if (http_remote_addr(r->x, addr, sizeof addr) < 0)
+        strcpy(addr, "unknown");
     if (r->streaming) {
         int64_t len = http_content_length(r->x);
         req.body_stream = len < 0 ? HTTP_BODY_STREAM_CHUNKED
@@ -390,9 +197,9 @@ static bool forward(struct proxy_loop *pl, struct relay *r,
         req.body_len = len < 0 ? 0 : (size_t)len;
         req.on_writable = upstream_writable;
     }
-    /* The request is copied: its strings may change once this returns. */
-    return ok && http_client_start(pl->client, &req, upstream_done, r,
-                                   &r->call) == 0;
+    /* The request is copied: nothing of it is needed once this returns. */
+    return http_client_start(pl->client, &req, upstream_done, r,
+                             &r->call) == 0;
 }
 
 /* The request's head: it goes upstream at once (its body follows as it
@@ -401,14 +208,11 @@ static void relay_start(struct http_exchange *x)
 {
     struct proxy_loop *pl = http_app(x);
     struct relay *r = http_scratch(x);
-    struct field_copy *fc = fields_begin();
 
     r->x = x;
     if (http_defer(x) < 0)
         answer_plain(x, 500, "Internal Server Error\n");
-    else if (!request_fields(x, fc))
-        answer_plain(x, 431, "Request Header Fields Too Large\n");
-    else if (!forward(pl, r, fc))
+    else if (!forward(pl, r))
         answer_plain(x, 502, "Bad Gateway\n");
 }
 

@@ -383,6 +383,7 @@ static bool reserved(const char *name, size_t n)
 
 struct request_text {
     const struct pool_key *key;     /* host:port seen before, or NULL */
+    struct http_relay relay;        /* req->relay's fields, planned */
     const char *method, *target, *port;
     size_t method_len, target_len, host_len, port_len;
     size_t name_len[FIELDS_MEASURED], value_len[FIELDS_MEASURED];
@@ -417,15 +418,29 @@ static int request_check(const struct http_client *cl,
         return bad("bad host");
     if (!rt->key && class_len(rt->port, HTTP_TCHAR) < 0)
         return bad("bad port");
-    if ((n = class_len(rt->method, HTTP_TCHAR)) < 0)
+    if (req->relay && !req->method)     /* parsed already: no check */
+        rt->method = http_method_name(req->relay, &rt->method_len);
+    else if ((n = class_len(rt->method, HTTP_TCHAR)) >= 0)
+        rt->method_len = (size_t)n;
+    else
         return bad("bad method");
-    rt->method_len = (size_t)n;
-    if ((n = target_len(rt->target)) < 0)
+    if (req->relay && !req->target)
+        rt->target = http_target(req->relay, &rt->target_len);
+    else if ((n = target_len(rt->target)) >= 0)
+        rt->target_len = (size_t)n;
+    else
         return bad("bad target");
-    rt->target_len = (size_t)n;
     if (req->nheaders && !req->headers)
         return bad("no headers");
-    for (size_t i = 0; i < req->nheaders; i++) {
+    if (req->relay) {
+        const struct http_field *f;
+        unsigned nf;
+        const char *head = http__exchange_fields(req->relay, &f, &nf);
+        if (http__relay_plan(&rt->relay, head, f, nf, req->headers,
+                             req->nheaders) < 0)
+            return bad("bad, reserved or too many header fields");
+    }
+    for (size_t i = 0; !req->relay && i < req->nheaders; i++) {
         const struct http_header *h = &req->headers[i];
         ptrdiff_t nn = h->name ? class_len(h->name, HTTP_TCHAR) : -1;
         ptrdiff_t nv = h->value ? value_len(h->value) : -1;
@@ -508,7 +523,9 @@ static size_t request_size(const struct http_client_request *req,
     size_t n = rt->method_len + 1 + rt->target_len +
                sizeof " HTTP/1.1\r\nHost: " - 1 + rt->host_len + 2 * sh->v6 +
                (sh->port_shown ? 1 + rt->port_len : 0) + 2;
-    for (size_t i = 0; i < req->nheaders; i++)
+    if (req->relay)
+        n += rt->relay.size;
+    for (size_t i = 0; !req->relay && i < req->nheaders; i++)
         n += field_name_len(req, rt, i) + 2 + field_value_len(req, rt, i) + 2;
     n += sh->sized ? sizeof "Content-Length: \r\n" - 1 + sh->clen_n : 0;
     n += sh->chunked ? sizeof "Transfer-Encoding: chunked\r\n" - 1 : 0;
@@ -534,7 +551,9 @@ static void request_write(char *at, const struct http_client_request *req,
         put(&at, rt->port, rt->port_len);
     }
     put(&at, "\r\n", 2);
-    for (size_t i = 0; i < req->nheaders; i++) {
+    if (req->relay)
+        at = http__relay_write(&rt->relay, at);
+    for (size_t i = 0; !req->relay && i < req->nheaders; i++) {
         put(&at, req->headers[i].name, field_name_len(req, rt, i));
         put(&at, ": ", 2);
         put(&at, req->headers[i].value, field_value_len(req, rt, i));

@@ -220,4 +220,44 @@ const struct http_field *http_response_field(
  * http_response_parse.  Returns 0 or a negative HTTP_CLIENT_E* code. */
 int http__response_framing(struct http_response_parser *p, const char *buf);
 
+/* ---- relaying fields to the next hop (http-relay.c) ----
+ *
+ * A proxy's forwarded request and relayed response: the parsed fields as
+ * they are, less the hop-by-hop ones (RFC 9110 7.6.1: Connection and what
+ * it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+ * Upgrade, Proxy-Authenticate, Proxy-Authorization) and those the writer
+ * makes itself (Host, Content-Length, Date, Expect); each extra field is
+ * joined to the last field of its name ("a, b"), or comes after them. */
+#define HTTP_RELAY_EXTRA_MAX 8
+
+struct http_relay {
+	const char *head;
+	const struct http_field *f;
+	unsigned nf;
+	const struct http_header *extra;
+	size_t nextra;
+	size_t size;		/* bytes http__relay_write() writes */
+	size_t elen[HTTP_RELAY_EXTRA_MAX][2];	/* extra name, value lengths */
+	int join[HTTP_RELAY_EXTRA_MAX];	/* the field each joins, or -1 */
+	uint8_t keep[HTTP_FIELDS_MAX];
+};
+
+/* The parsed fields of a request the server took (http-server.c):
+ * returns the head they index. */
+const char *http__exchange_fields(const struct http_exchange *x,
+	const struct http_field **f, unsigned *n);
+
+/* Whether a field of that name is dropped on relaying. */
+int http__hop_by_hop(const char *name, size_t n);
+
+/* Decides which fields go on; r->size is what they take.  Returns 0, or
+ * -1 for an extra field that is malformed or hop-by-hop, or too many. */
+int http__relay_plan(struct http_relay *r, const char *head,
+	const struct http_field *f, unsigned nf,
+	const struct http_header *extra, size_t nextra);
+
+/* Writes the planned fields ("NAME: VALUE\r\n" each) at d; returns the
+ * end. */
+char *http__relay_write(const struct http_relay *r, char *d);
+
 #endif

@@ -30,6 +30,7 @@
 #include <rotor/rotor.h>
 #include <rotor/http.h>
 
+#include "http-client-data.h"
 #include "http-conn-data.h"
 #include "http-machines.h"
 
@@ -313,12 +314,27 @@ static void out_head_end(struct http_exchange *x, struct out *o)
         out_put(o, v[i].iov_base, v[i].iov_len);
 }
 
-/* The head of an answer; false (o->err) when refused. */
-static bool write_head(struct http_exchange *x, struct out *o, int status,
-                       const struct http_header *h, size_t nh,
-                       enum framing fr, uint64_t len)
+/* Relayed fields (http_respond_relay), written into the head's buffer. */
+static bool out_relayed(struct out *o, const struct http_relay *rl)
+{
+    if (o->n + rl->size > sizeof o->b) {
+        o->err = true;
+        return false;
+    }
+    o->n = (size_t)(http__relay_write(rl, o->b + o->n) - o->b);
+    return true;
+}
+
+/* The head of an answer, its fields given (h) or relayed (rl); false
+ * (o->err) when refused. */
+static bool write_head_of(struct http_exchange *x, struct out *o, int status,
+                          const struct http_header *h, size_t nh,
+                          const struct http_relay *rl,
+                          enum framing fr, uint64_t len)
 {
     out_status(o, status);
+    if (rl && !out_relayed(o, rl))
+        return false;
     for (size_t i = 0; i < nh; i++)
         if (!out_header(o, &h[i]))
             return false;
@@ -332,6 +348,13 @@ static bool write_head(struct http_exchange *x, struct out *o, int status,
     out_head_end(x, o);
     OUT_LIT(o, "\r\n");
     return !o->err;
+}
+
+static bool write_head(struct http_exchange *x, struct out *o, int status,
+                       const struct http_header *h, size_t nh,
+                       enum framing fr, uint64_t len)
+{
+    return write_head_of(x, o, status, h, nh, NULL, fr, len);
 }
 
 int http_respond(struct http_exchange *x, int status,
@@ -456,6 +479,63 @@ int http_respond_start_sized(struct http_exchange *x, int status,
     x->chunked = 0;
     x->sized = 1;
     x->answer_left = len;
+    x->answer = HTTP_ANSWER_STARTED;
+    answer_wrote(x);
+    return o.err ? -1 : 0;
+}
+
+/* The value of a relayed Content-Length (digits: the client checked
+ * it), or -1 when there is none. */
+static int64_t relayed_length(const struct http_response *res)
+{
+    const struct http_response_head *h = res->h;
+    const struct http_field *f = NULL;
+    int64_t v = 0;
+
+    for (unsigned i = 0; i < h->nfields && !f; i++)
+        if (h->fields[i].name.len == 14 &&
+            !strncasecmp(res->head + h->fields[i].name.off, "content-length", 14))
+            f = &h->fields[i];
+    if (!f || f->value.len == 0 || f->value.len > 18)
+        return -1;
+    for (uint32_t i = 0; i < f->value.len; i++)
+        v = v * 10 + (res->head[f->value.off + i] - '0');
+    return v;
+}
+
+int http_respond_relay(struct http_exchange *x, const struct http_response *res,
+                       const struct http_header *extra, size_t nextra)
+{
+    struct http_relay rl;
+    struct out o;
+
+    if (!res || !res->h)
+        return -1;
+    const struct http_response_head *h = res->h;
+    int status = h->status;
+    bool no_body = status == 204 || status == 304;
+    int64_t len = no_body ? 0 : relayed_length(res);
+    enum framing fr = no_body ? FRAME_NONE : len >= 0 ? FRAME_LENGTH
+                    : x->conn->parser.req.minor == 1 ? FRAME_CHUNKED
+                    : FRAME_CLOSE;
+
+    if (answer_check(x, status) < 0 ||
+        http__relay_plan(&rl, res->head, h->fields, h->nfields, extra,
+                         nextra) < 0)
+        return -1;
+    bool close = x->close;
+    if (fr == FRAME_CLOSE)      /* HTTP/1.0: the close ends the body */
+        x->close = 1;
+    out_init(&o, x->s, true);
+    if (!write_head_of(x, &o, status, NULL, 0, &rl, fr,
+                       len >= 0 ? (uint64_t)len : 0)) {
+        x->close = close;
+        return -1;
+    }
+    out_flush(&o);
+    x->chunked = fr == FRAME_CHUNKED;
+    x->sized = fr == FRAME_LENGTH || fr == FRAME_NONE;
+    x->answer_left = len >= 0 ? (uint64_t)len : 0;
     x->answer = HTTP_ANSWER_STARTED;
     answer_wrote(x);
     return o.err ? -1 : 0;
@@ -667,6 +747,14 @@ const char *http_body(struct http_exchange *x, size_t *len)
 
     *len = n;
     return n ? (const char *)evbuffer_pullup(b, -1) : NULL;
+}
+
+const char *http__exchange_fields(const struct http_exchange *x,
+                                  const struct http_field **f, unsigned *n)
+{
+    *f = x->conn->parser.req.fields;
+    *n = x->conn->parser.req.nfields;
+    return x->head;
 }
 
 int64_t http_content_length(const struct http_exchange *x)

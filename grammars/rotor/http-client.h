@@ -49,6 +49,7 @@ struct rotor_loop;
 struct rotor_promise;
 struct rotor_tls;
 struct http_header;         /* <rotor/http.h>: { name, value } */
+struct http_exchange;       /* <rotor/http.h>: a request the server took */
 
 #define HTTP_CLIENT_EPROTO    (-EPROTO)
 #define HTTP_CLIENT_ETOOBIG   (-EMSGSIZE)
@@ -118,6 +119,13 @@ struct http_client_request {
      * was too much. */
     enum http_body_source body_stream;
     http_writable_fn *on_writable;
+    /* Relaying (a proxy): the fields of this request the server took go
+     * on as they came, less the hop-by-hop ones (see http_respond_relay()
+     * in <rotor/http.h>), with headers (at most 8) joined to or added
+     * after them (X-Forwarded-For: "a, 192.0.2.1"); a NULL method or
+     * target is the request's own.  Nothing of it is copied or checked
+     * first.  Used while the call starts only. */
+    const struct http_exchange *relay;
     http_chunk_fn *on_chunk;    /* NULL: the body is collected */
     struct rotor_tls *tls;      /* HTTPS: a client context (<rotor/tls.h>,
                                    rotor_tls_client_new()) that verifies the

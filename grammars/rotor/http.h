@@ -239,6 +239,24 @@ void http_close_after(struct http_exchange *x);
  * short.  Returns 0, or -1 when no answer was started or it has ended. */
 int http_respond_abort(struct http_exchange *x);
 
+/* Relays an upstream's response (a proxy; <rotor/http-client.h>, from
+ * on_chunk's first call, or on_response): answers with its status and
+ * fields as they came, less the hop-by-hop ones (Connection and the
+ * fields it names, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization)
+ * and those the server writes (Content-Length, Date), plus the extra
+ * fields (at most 8): one named like relayed ones is joined to the last
+ * of them as a list element (Via: "1.1 a, 1.1 rotor").  The body follows
+ * with http_respond_chunk() and http_respond_end(), sized by the
+ * response's Content-Length when it has one (a HEAD answer gets the
+ * length and no body), else chunked; none for 204 and 304.  The fields
+ * are not copied first, nor checked again (the client's parser did).
+ * Returns 0, or -1 as http_respond_start() (or an extra field that is
+ * malformed or hop-by-hop). */
+struct http_response;
+int http_respond_relay(struct http_exchange *x, const struct http_response *res,
+                       const struct http_header *extra, size_t nextra);
+
 /* The client's address as text ("192.0.2.1", "2001:db8::1") in buf (len
  * bytes; INET6_ADDRSTRLEN is enough), for X-Forwarded-For and logs.
  * Returns its length, or -1 when the connection is not over IP or buf is
