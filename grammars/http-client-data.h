@@ -22,13 +22,15 @@ struct pool_key {
     struct rotor_tls *tls;
     char *host, *port;      /* NUL-terminated, after the struct */
     size_t host_len, port_len;
+    unsigned pooled;        /* connections of this key in the pool */
+    struct http_client_conn *idle;  /* those, through idle_next */
 };
 
 /* One request, from http_client_request() to its callback: the bytes to
  * send are formatted once, so that a retry sends the same. */
 struct http_call {
     struct http_client *client;
-    const struct pool_key *key;     /* the pool's */
+    struct pool_key *key;           /* the pool's */
     char *wire;             /* the request as sent */
     size_t wire_len;
     http_response_fn *on_response;
@@ -69,11 +71,12 @@ struct http_client_conn {
     rotor_ref ref;
     rotor_scope *s;                 /* its own, for events from outside */
     struct rotor_tls *tls;          /* HTTPS: part of the pool's key */
-    const struct pool_key *key;     /* the client's, while it lives */
+    struct pool_key *key;           /* the client's, while it lives */
     struct rotor_notifier *wake;    /* the pool hands over a request */
     char *host, *port;
     struct http_call *x;          /* the request in hand, or NULL */
     bool pooled;                    /* idle, in the pool */
+    struct http_client_conn *idle_next; /* the key's next pooled one */
     bool sent;                      /* x is written to the server */
     bool got_bytes;                 /* some of x's response came */
     bool holding;                   /* in `held`: resume is awaited */

@@ -90,40 +90,45 @@ static void conn_take(struct http_client_conn *c, struct http_call *x)
         x->conn = c;
 }
 
-/* The pool's key: host, port, and the TLS context (HTTPS to a host is
- * not HTTP to it, nor HTTPS verified against other CAs). */
-static bool same_key(const struct http_client_conn *c, const struct pool_key *k)
+/* An idle connection for x: its key (host, port, and the TLS context:
+ * HTTPS to a host is not HTTP to it, nor HTTPS verified against other
+ * CAs) lists those in the pool. */
+static struct http_client_conn *pooled_for(const struct http_call *x)
 {
-    return c->key == k;
+    return x->key->idle;
 }
 
-static struct http_client_conn *pooled_for(struct http_client *cl,
-                                           const struct http_call *x)
+/* In the pool or not; the key counts its pooled connections (while the
+ * client, which owns the keys, lives). */
+static void set_pooled(struct http_client_conn *c, bool pooled)
 {
-    for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        if (c->pooled && same_key(c, x->key))
-            return c;
-    return NULL;
-}
+    struct pool_key *k = c->key;
 
-static unsigned pooled_count(struct http_client *cl,
-                             const struct http_client_conn *like)
-{
-    unsigned n = 0;
-
-    for (struct http_client_conn *c = cl->conns; c; c = c->next)
-        n += c->pooled && same_key(c, like->key);
-    return n;
+    if (c->pooled != pooled && c->client && k) {
+        if (pooled) {           /* the most recent first */
+            c->idle_next = k->idle;
+            k->idle = c;
+            k->pooled++;
+        } else {
+            struct http_client_conn **p = &k->idle;
+            while (*p && *p != c)
+                p = &(*p)->idle_next;
+            if (*p)
+                *p = c->idle_next;
+            k->pooled--;
+        }
+    }
+    c->pooled = pooled;
 }
 
 /* Gives x to an idle connection of its key, or to a new one.  Returns 0,
  * or the code of rotor_spawn() (x is still the caller's then). */
 static int dispatch(struct http_client *cl, struct http_call *x)
 {
-    struct http_client_conn *c = pooled_for(cl, x);
+    struct http_client_conn *c = pooled_for(x);
 
     if (c) {
-        c->pooled = false;
+        set_pooled(c, false);
         conn_take(c, x);
         c->sent = false;
         if (rotor_notifier_notify(c->wake) == 0)
@@ -159,8 +164,8 @@ static void conn_unlink(struct http_client_conn *c)
         cl->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    set_pooled(c, false);
     c->client = NULL;
-    c->pooled = false;
 }
 
 /* ---- the response ------------------------------------------------------ */
@@ -382,7 +387,7 @@ static bool reserved(const char *name, size_t n)
 #define FIELDS_MEASURED 64      /* fields past these are measured again */
 
 struct request_text {
-    const struct pool_key *key;     /* host:port seen before, or NULL */
+    struct pool_key *key;           /* host:port seen before, or NULL */
     struct http_relay relay;        /* req->relay's fields, planned */
     const char *method, *target, *port;
     size_t method_len, target_len, host_len, port_len;
@@ -391,7 +396,7 @@ struct request_text {
 
 #define bad(what) rotor_set_error(ROTOR_EINVAL, "http_client_request: " what)
 
-static const struct pool_key *key_find(const struct http_client *cl,
+static struct pool_key *key_find(const struct http_client *cl,
                                        const char *host, size_t hlen,
                                        const char *port, size_t plen,
                                        const struct rotor_tls *tls);
@@ -576,12 +581,12 @@ static void request_write(char *at, const struct http_client_request *req,
 /* The pool's key for host:port over tls, made once per client: calls and
  * connections point to it, so that finding a pooled connection compares
  * pointers. */
-static const struct pool_key *key_find(const struct http_client *cl,
+static struct pool_key *key_find(const struct http_client *cl,
                                        const char *host, size_t hlen,
                                        const char *port, size_t plen,
                                        const struct rotor_tls *tls)
 {
-    for (const struct pool_key *k = cl->keys; k; k = k->next)
+    for (struct pool_key *k = cl->keys; k; k = k->next)
         if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
             !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
             return k;
@@ -606,6 +611,8 @@ static struct pool_key *key_new(struct http_client *cl, const char *host,
     k->host_len = hlen;
     k->port_len = plen;
     k->tls = tls;
+    k->pooled = 0;
+    k->idle = NULL;
     k->next = cl->keys;
     cl->keys = k;
     return k;
@@ -1330,14 +1337,14 @@ bool hc_reusable(struct http_client_conn *c, rotor_scope *s,
     (void)s;
     (void)ev;
     return cl && c->parser.res.keep_alive && !c->cut &&
-           pooled_count(cl, c) < cl->cfg.max_idle_per_host;
+           c->key->pooled < cl->cfg.max_idle_per_host;
 }
 
 void hc_park(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
     (void)s;
     (void)ev;
-    c->pooled = true;
+    set_pooled(c, true);
 }
 
 void hc_unpark(struct http_client_conn *c, rotor_scope *s,
@@ -1345,7 +1352,7 @@ void hc_unpark(struct http_client_conn *c, rotor_scope *s,
 {
     (void)s;
     (void)ev;
-    c->pooled = false;
+    set_pooled(c, false);
 }
 
 /* The response is whole: the caller gets it, and a head still in the
