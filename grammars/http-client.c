@@ -343,10 +343,11 @@ static ptrdiff_t class_len(const char *s, unsigned cls)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    for (; *p; p++)
-        if (!(http_byte_class[*p] & cls))
-            return -1;
-    return p == (const unsigned char *)s ? -1 : (ptrdiff_t)(p - (const unsigned char *)s);
+    /* The NUL has no class: one test per byte finds the end or a bad one. */
+    while (http_byte_class[*p] & cls)
+        p++;
+    return *p || p == (const unsigned char *)s ? -1
+                                               : (ptrdiff_t)(p - (const unsigned char *)s);
 }
 
 /* A target: visible bytes only (no space, no control byte), no fragment. */
@@ -365,10 +366,9 @@ static ptrdiff_t value_len(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    for (; *p; p++)
-        if (!(http_byte_class[*p] & HTTP_VALUECHAR))
-            return -1;
-    return (ptrdiff_t)(p - (const unsigned char *)s);
+    while (http_byte_class[*p] & HTTP_VALUECHAR)
+        p++;
+    return *p ? -1 : (ptrdiff_t)(p - (const unsigned char *)s);
 }
 
 /* The fields the client writes itself. */

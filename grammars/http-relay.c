@@ -14,10 +14,23 @@
  * token byte but upper case letters onto a lower case one.) */
 static int same_name(const char *s, size_t n, const char *name, size_t nl)
 {
+	const uint64_t lower = 0x2020202020202020u;
+	uint64_t a, b, c, d;
 	size_t i;
 
 	if (n != nl)
 		return 0;
+	if (n >= 8) {		/* two words, the second ending at n */
+		memcpy(&a, s, 8);
+		memcpy(&b, name, 8);
+		memcpy(&c, s + n - 8, 8);
+		memcpy(&d, name + n - 8, 8);
+		if (((a ^ b) | (c ^ d)) & ~lower)
+			return 0;
+		if (n <= 16)
+			return ((a | lower) == (b | lower)) &&
+				((c | lower) == (d | lower));
+	}
 	for (i = 0; i < n; i++)
 		if ((s[i] | 0x20) != (name[i] | 0x20))
 			return 0;
@@ -65,15 +78,14 @@ static int named_in(const char *v, size_t vlen, const char *name, size_t n)
 	return 0;
 }
 
+/* The NUL has no class: one test per byte finds the end or a bad byte. */
 static size_t value_ok(const char *s, int *ok)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	for (; *p; p++)
-		if (!(http_byte_class[*p] & HTTP_VALUECHAR)) {
-			*ok = 0;
-			break;
-		}
+	while (http_byte_class[*p] & HTTP_VALUECHAR)
+		p++;
+	*ok &= *p == '\0';
 	return (size_t)(p - (const unsigned char *)s);
 }
 
@@ -81,13 +93,9 @@ static size_t token_ok(const char *s, int *ok)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	for (; *p; p++)
-		if (!(http_byte_class[*p] & HTTP_TCHAR)) {
-			*ok = 0;
-			break;
-		}
-	if (p == (const unsigned char *)s)
-		*ok = 0;
+	while (http_byte_class[*p] & HTTP_TCHAR)
+		p++;
+	*ok &= *p == '\0' && p != (const unsigned char *)s;
 	return (size_t)(p - (const unsigned char *)s);
 }
 
