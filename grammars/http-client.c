@@ -480,8 +480,7 @@ static bool idempotent(const struct request_text *rt)
 /* Appends n bytes at *at (the size was counted first). */
 static void put(char **at, const char *s, size_t n)
 {
-    memcpy(*at, s, n);
-    *at += n;
+    *at = http__put(*at, s, n);
 }
 
 #define PUT_LIT(at, lit) put((at), (lit), sizeof(lit) - 1)

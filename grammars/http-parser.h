@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Room for header fields in struct http_request; limits.fields_max may
  * only lower it. */
@@ -246,6 +247,33 @@ struct http_relay {
  * returns the head they index. */
 const char *http__exchange_fields(const struct http_exchange *x,
 	const struct http_field **f, unsigned *n);
+
+/* Copies n bytes to d and returns d + n: the short pieces of a head
+ * (names, values, numbers) with a few moves, the others with memcpy. */
+static inline char *http__put(char *d, const void *src, size_t n)
+{
+	const char *s = (const char *)src;
+
+	if (n >= 8 && n <= 16) {	/* two words, overlapping */
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+	return d + n;
+}
 
 /* Whether a field of that name is dropped on relaying. */
 int http__hop_by_hop(const char *name, size_t n);

@@ -151,11 +151,7 @@ int http__relay_plan(struct http_relay *r, const char *head,
 	return 0;
 }
 
-static char *put(char *d, const void *s, size_t n)
-{
-	memcpy(d, s, n);
-	return d + n;
-}
+#define put http__put
 
 char *http__relay_write(const struct http_relay *r, char *d)
 {
