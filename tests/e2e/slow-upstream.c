@@ -26,26 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log-has.h"
+
 #define PATIENCE_S 120
 
 static void die(const char *what)
 {
     fprintf(stderr, "slow-upstream: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static int log_has(const char *log, const char *pattern)
-{
-    FILE *f = fopen(log, "r");
-    char line[4096];
-    int found = 0;
-
-    if (!f)
-        return 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, pattern) != NULL;
-    fclose(f);
-    return found;
 }
 
 static int listen_small_rcvbuf(void)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rotor/test.h>
 
@@ -42,6 +43,28 @@ static inline void advance_to(uint64_t ms)
     ck_assert_uint_le(now, ms);
     ck_assert_int_ge(rotor_test_advance(t, ms - now), 0);
     ck_assert_uint_eq(rotor_test_now(t), ms);
+}
+
+/* A connection on a socketpair whose client end (*client) the test reads
+ * and writes itself (rotor_test_stream's peer would read everything at
+ * once), with small buffers one way: the client's option (SO_SNDBUF for
+ * an upload, SO_RCVBUF for an answer) and the server's opposite one. */
+static inline rotor_ref conn_on_socketpair(int *client, int client_opt,
+                                           int server_opt)
+{
+    int sv[2];
+    int small = 8192;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, client_opt, &small,
+                                sizeof small), 0);
+    ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, server_opt, &small,
+                                sizeof small), 0);
+    rotor_ref r = rotor_spawn_fd(rotor_test_loop(t), &http_conn_machine,
+                                 sv[1], NULL);
+    ck_assert_msg(rotor_ref_valid(r), "%s", rotor_last_error());
+    *client = sv[0];
+    return r;
 }
 
 static inline void client_sends(rotor_ref r, const char *s)

@@ -279,23 +279,11 @@ END_TEST
 
 /* ---- 5. back-pressure: a client that reads nothing, then everything ----- */
 
-/* A connection on a socketpair whose client end the test reads itself
- * (rotor_test_stream's peer would read everything at once). */
+/* The answer's way has small buffers: the client reads nothing until
+ * the test says so. */
 static rotor_ref slow_client(int *client)
 {
-    int sv[2];
-    int small = 4096;
-
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small,
-                                sizeof small), 0);
-    ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small,
-                                sizeof small), 0);
-    rotor_ref r = rotor_spawn_fd(rotor_test_loop(t), &http_conn_machine,
-                                 sv[1], NULL);
-    ck_assert_msg(rotor_ref_valid(r), "%s", rotor_last_error());
-    *client = sv[0];
-    return r;
+    return conn_on_socketpair(client, SO_RCVBUF, SO_SNDBUF);
 }
 
 /* Reads what the socket holds now, without waiting. */

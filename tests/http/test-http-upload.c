@@ -219,19 +219,7 @@ END_TEST
 
 static rotor_ref socket_client(int *client)
 {
-    int sv[2];
-    int small = 8192;
-
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
-                                sizeof small), 0);
-    ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small,
-                                sizeof small), 0);
-    rotor_ref r = rotor_spawn_fd(rotor_test_loop(t), &http_conn_machine,
-                                 sv[1], NULL);
-    ck_assert_msg(rotor_ref_valid(r), "%s", rotor_last_error());
-    *client = sv[0];
-    return r;
+    return conn_on_socketpair(client, SO_SNDBUF, SO_RCVBUF);
 }
 
 /* Writes from *at until the kernel takes no more (or all is sent);
