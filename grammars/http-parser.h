@@ -240,6 +240,7 @@ struct http_relay {
 	size_t size;		/* bytes http__relay_write() writes */
 	size_t elen[HTTP_RELAY_EXTRA_MAX][2];	/* extra name, value lengths */
 	int join[HTTP_RELAY_EXTRA_MAX];	/* the field each joins, or -1 */
+	int clen;		/* the (dropped) Content-Length field, or -1 */
 	uint8_t keep[HTTP_FIELDS_MAX];
 };
 

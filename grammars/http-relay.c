@@ -116,6 +116,7 @@ int http__relay_plan(struct http_relay *r, const char *head,
 	r->nf = nf;
 	r->extra = extra;
 	r->nextra = nextra;
+	r->clen = -1;
 	for (k = 0; k < nextra; k++) {
 		if (!extra[k].name || !extra[k].value)
 			return -1;
@@ -136,8 +137,12 @@ int http__relay_plan(struct http_relay *r, const char *head,
 
 		r->keep[i] = !http__hop_by_hop(name, n) &&
 			!(conn && named_in(conn, conn_len, name, n));
-		if (!r->keep[i])
+		if (!r->keep[i]) {
+			if (n == 14 && r->clen < 0 &&
+			    NAME_IS(name, n, "content-length"))
+				r->clen = (int)i;
 			continue;
+		}
 		size += n + 2 + f[i].value.len + 2;
 		for (k = 0; k < nextra; k++)
 			if (same_name(name, n, extra[k].name, r->elen[k][0]))

@@ -484,18 +484,15 @@ int http_respond_start_sized(struct http_exchange *x, int status,
     return o.err ? -1 : 0;
 }
 
-/* The value of a relayed Content-Length (digits: the client checked
- * it), or -1 when there is none. */
-static int64_t relayed_length(const struct http_response *res)
+/* The value of a relayed response's Content-Length (digits: the client
+ * checked it), or -1 when there is none. */
+static int64_t relayed_length(const struct http_response *res,
+                              const struct http_relay *rl)
 {
-    const struct http_response_head *h = res->h;
-    const struct http_field *f = NULL;
+    const struct http_field *f = rl->clen >= 0 ? &res->h->fields[rl->clen]
+                                               : NULL;
     int64_t v = 0;
 
-    for (unsigned i = 0; i < h->nfields && !f; i++)
-        if (h->fields[i].name.len == 14 &&
-            !strncasecmp(res->head + h->fields[i].name.off, "content-length", 14))
-            f = &h->fields[i];
     if (!f || f->value.len == 0 || f->value.len > 18)
         return -1;
     for (uint32_t i = 0; i < f->value.len; i++)
@@ -514,15 +511,15 @@ int http_respond_relay(struct http_exchange *x, const struct http_response *res,
     const struct http_response_head *h = res->h;
     int status = h->status;
     bool no_body = status == 204 || status == 304;
-    int64_t len = no_body ? 0 : relayed_length(res);
-    enum framing fr = no_body ? FRAME_NONE : len >= 0 ? FRAME_LENGTH
-                    : x->conn->parser.req.minor == 1 ? FRAME_CHUNKED
-                    : FRAME_CLOSE;
 
     if (answer_check(x, status) < 0 ||
         http__relay_plan(&rl, res->head, h->fields, h->nfields, extra,
                          nextra) < 0)
         return -1;
+    int64_t len = no_body ? 0 : relayed_length(res, &rl);
+    enum framing fr = no_body ? FRAME_NONE : len >= 0 ? FRAME_LENGTH
+                    : x->conn->parser.req.minor == 1 ? FRAME_CHUNKED
+                    : FRAME_CLOSE;
     bool close = x->close;
     if (fr == FRAME_CLOSE)      /* HTTP/1.0: the close ends the body */
         x->close = 1;
