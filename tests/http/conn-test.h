@@ -1,11 +1,12 @@
 /*
  * conn-test.h: what the Check suites that drive one http_conn on
  * librotor-test's virtual clock share (test-http-timeouts.c,
- * test-http-defer.c).  The including file defines
+ * test-http-defer.c, test-http-upload.c).  The including file defines
  *
+ *     static struct http_server srv;
  *     static struct rotor_test *t;
  *
- * before including this; the helpers use it.  Cases read as a timeline
+ * before including this; the helpers use them.  Cases read as a timeline
  * of absolute virtual times (advance_to) and of what the client sends
  * and gets.
  */
@@ -21,6 +22,26 @@
 #include <rotor/test.h>
 
 #include "http-machines.h"
+
+/* The server on the virtual clock: srv routes with route_fn, t runs it
+ * (the fixture's setup and teardown). */
+static inline void server_start(http_route_fn *route_fn)
+{
+    struct rotor_config cfg;
+
+    http_server_init(&srv, route_fn, NULL);
+    ck_assert_int_eq(rotor_config_init(&cfg), 0);
+    cfg.context = &srv;             /* http_conn's `context` */
+    t = rotor_test_new(&cfg);
+    ck_assert_ptr_nonnull(t);
+}
+
+static inline void server_stop(void)
+{
+    rotor_test_free(t);
+    t = NULL;
+    http_server_fini(&srv);
+}
 
 #define EXPECT_STATE(ref, s) \
     ck_assert_msg(rotor_test_expect_state(t, (ref), (s)), "at %llu ms: %s", \

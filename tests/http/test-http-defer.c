@@ -122,13 +122,7 @@ static struct rotor_test *t;
 
 static void setup(void)
 {
-    struct rotor_config cfg;
-
-    http_server_init(&srv, route, NULL);
-    ck_assert_int_eq(rotor_config_init(&cfg), 0);
-    cfg.context = &srv;
-    t = rotor_test_new(&cfg);
-    ck_assert_ptr_nonnull(t);
+    server_start(route);
     pending = NULL;
     defer_result = defer_again_result = 99;
     aborted_calls = writable_calls = 0;
@@ -137,9 +131,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    rotor_test_free(t);
-    t = NULL;
-    http_server_fini(&srv);
+    server_stop();
 }
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -64,23 +64,15 @@ static struct rotor_test *t;
 
 static void setup(void)
 {
-    struct rotor_config cfg;
-
+    server_start(route);
     /* http_server_init's durations are the defaults under test. */
-    http_server_init(&srv, route, NULL);
     ck_assert_uint_eq(srv.idle_timeout, 60);
     ck_assert_uint_eq(srv.head_timeout, 10);
-    ck_assert_int_eq(rotor_config_init(&cfg), 0);
-    cfg.context = &srv;             /* http_conn's `context` */
-    t = rotor_test_new(&cfg);
-    ck_assert_ptr_nonnull(t);
 }
 
 static void teardown(void)
 {
-    rotor_test_free(t);
-    t = NULL;
-    http_server_fini(&srv);
+    server_stop();
 }
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -137,13 +137,7 @@ static struct rotor_test *t;
 
 static void setup(void)
 {
-    struct rotor_config cfg;
-
-    http_server_init(&srv, route, NULL);
-    ck_assert_int_eq(rotor_config_init(&cfg), 0);
-    cfg.context = &srv;
-    t = rotor_test_new(&cfg);
-    ck_assert_ptr_nonnull(t);
+    server_start(route);
     current = NULL;
     begin_calls = respond_calls = aborted_calls = 0;
     consumed = pause_after = 0;
@@ -154,9 +148,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    rotor_test_free(t);
-    t = NULL;
-    http_server_fini(&srv);
+    server_stop();
 }
 
 static uint32_t sum_of(const char *p, size_t n)
