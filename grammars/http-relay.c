@@ -10,34 +10,51 @@
 
 #include "http-parser.h"
 
-/* Lowercase name of n bytes equal to the token s?  (OR-ing 0x20 maps no
- * token byte but upper case letters onto a lower case one.) */
-static int same_name(const char *s, size_t n, const char *name, size_t nl)
+/* The token s (n bytes) equal to lit, a lower case name of letters and
+ * '-' (nl bytes)?  OR-ing 0x20 maps no token byte but an upper case
+ * letter onto a letter or '-', so one OR per byte folds the case; a word
+ * at a time for the longer names. */
+static int name_is(const char *s, size_t n, const char *lit, size_t nl)
 {
 	const uint64_t lower = 0x2020202020202020u;
-	uint64_t a, b, c, d;
 	size_t i;
 
 	if (n != nl)
 		return 0;
-	if (n >= 8) {		/* two words, the second ending at n */
+	if (n >= 8 && n <= 16) {	/* two words, the second ending at n */
+		uint64_t a, b, c, d;
 		memcpy(&a, s, 8);
-		memcpy(&b, name, 8);
+		memcpy(&b, lit, 8);
 		memcpy(&c, s + n - 8, 8);
-		memcpy(&d, name + n - 8, 8);
-		if (((a ^ b) | (c ^ d)) & ~lower)
-			return 0;
-		if (n <= 16)
-			return ((a | lower) == (b | lower)) &&
-				((c | lower) == (d | lower));
+		memcpy(&d, lit + n - 8, 8);
+		return (a | lower) == b && (c | lower) == d;
 	}
 	for (i = 0; i < n; i++)
-		if ((s[i] | 0x20) != (name[i] | 0x20))
+		if ((s[i] | 0x20) != lit[i])
 			return 0;
 	return 1;
 }
 
-#define NAME_IS(s, n, lit) same_name((s), (n), (lit), sizeof(lit) - 1)
+#define NAME_IS(s, n, lit) name_is((s), (n), (lit), sizeof(lit) - 1)
+
+static int fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+/* Two tokens equal but for the case of their letters (not by OR-ing
+ * 0x20: "^" and "~" are both tokens and differ only in that bit). */
+static int same_token(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i;
+
+	if (an != bn)
+		return 0;
+	for (i = 0; i < an; i++)
+		if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
 
 /* Fields for this connection only (RFC 9110 7.6.1), and those the next
  * hop's writer makes itself (Host, Content-Length, Date; Expect is
@@ -72,7 +89,7 @@ static int named_in(const char *v, size_t vlen, const char *name, size_t n)
 		const char *t = p;
 		while (p < end && *p != ',' && *p != ' ' && *p != '\t')
 			p++;
-		if (same_name(t, (size_t)(p - t), name, n))
+		if (same_token(t, (size_t)(p - t), name, n))
 			return 1;
 	}
 	return 0;
@@ -145,7 +162,7 @@ int http__relay_plan(struct http_relay *r, const char *head,
 		}
 		size += n + 2 + f[i].value.len + 2;
 		for (k = 0; k < nextra; k++)
-			if (same_name(name, n, extra[k].name, r->elen[k][0]))
+			if (same_token(name, n, extra[k].name, r->elen[k][0]))
 				r->join[k] = (int)i;
 	}
 	for (k = 0; k < nextra; k++)

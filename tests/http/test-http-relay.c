@@ -82,6 +82,9 @@ START_TEST(fields_connection_names_are_dropped)
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nConnection: X-Secret ,, x-other\r\n"
 		"X-Secret: 1\r\nX-OTHER: 2\r\nX-Public: 3\r\n\r\n", NULL, 0,
 		"X-Public: 3\r\n");
+	/* Case folds letters only: "^" and "~" differ by the case bit. */
+	EXPECT_RELAY("HTTP/1.1 200 OK\r\nConnection: a~b\r\na^b: 1\r\n\r\n",
+		NULL, 0, "a^b: 1\r\n");
 }
 END_TEST
 
@@ -97,6 +100,10 @@ START_TEST(extra_fields_join_the_last_of_their_name)
 	/* An empty value takes the extra alone. */
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nVia:\r\n\r\n", via, 1,
 		"Via: 1.1 rotor\r\n");
+	/* Not joined to a field whose name differs by more than case. */
+	static const struct http_header tilde[] = { { "X~Y", "2" } };
+	EXPECT_RELAY("HTTP/1.1 200 OK\r\nX^Y: 1\r\n\r\n", tilde, 1,
+		"X^Y: 1\r\nX~Y: 2\r\n");
 	/* None of that name: after the others. */
 	EXPECT_RELAY("HTTP/1.1 204 No Content\r\nServer: s\r\n\r\n", via, 1,
 		"Server: s\r\nVia: 1.1 rotor\r\n");
