@@ -285,19 +285,7 @@ static void cancel_named_from(struct rotor_scope *m, int keep)
 int rotor__timers_apply(struct rotor_scope *m, int keep)
 {
     const struct rotor_state_info *states = m->type->states;
-    const struct rotor_state_info *st = &states[m->state];
 
-    /* Most transitions: from a top-level state to a top-level state
-     * without named timeouts, no deeper level armed.  Level 0 only. */
-    if (keep == 0 && st->depth == 0 && st->ntimeouts == 0 &&
-        m->timers_on <= 1u) {
-        m->t0_due = 0;
-        if (m->nstimers)
-            cancel_named_from(m, 0);
-        if (st->timeout_ms && !arm_level0(m, st->timeout_ms))
-            return timer_failed(m);
-        return 0;
-    }
     cancel_from(m, keep);
     if (m->nstimers)
         cancel_named_from(m, keep);
