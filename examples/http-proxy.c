@@ -114,6 +114,19 @@ static bool start_answer(struct relay *r, const struct http_response *res)
     return r->started;
 }
 
+/* The upstream request cannot be completed (its answer's head refused,
+ * its body not queued): it goes, and the client gets 502, or a cut-off
+ * answer if it had begun. */
+static void give_up(struct relay *r)
+{
+    http_call_cancel(r->call);
+    r->call = NULL;
+    if (r->started)
+        http_respond_abort(r->x);
+    else
+        answer_plain(r->x, 502, "Bad Gateway\n");
+}
+
 /* ---- the upstream's side ---------------------------------------------------- */
 
 /* The head is in (len 0), then each piece of the body: to the client, at
@@ -124,11 +137,8 @@ static void upstream_piece(const struct http_response *res, const char *data,
     struct relay *r = arg;
 
     if (len == 0) {
-        if (!start_answer(r, res)) {
-            http_call_cancel(r->call);      /* no on_response after this */
-            r->call = NULL;
-            answer_plain(r->x, 502, "Bad Gateway\n");
-        }
+        if (!start_answer(r, res))
+            give_up(r);                     /* no on_response after this */
         return;
     }
     http_respond_chunk(r->x, data, len);
@@ -235,8 +245,9 @@ static void relay_piece(struct http_exchange *x, const char *data, size_t len)
 
     if (!r->call)
         return;
-    http_call_write(r->call, data, len);
-    if (http_call_write_full(r->call))
+    if (http_call_write(r->call, data, len) < 0)
+        give_up(r);             /* the upload cannot go on whole */
+    else if (http_call_write_full(r->call))
         http_body_pause(x);
 }
 
@@ -248,8 +259,8 @@ static void relay_request(struct http_exchange *x)
 
     if (!r->streaming)
         relay_start(x);
-    else if (r->call)
-        http_call_write_end(r->call);
+    else if (r->call && http_call_write_end(r->call) < 0)
+        give_up(r);
 }
 
 /* The client has taken most of what it had to take: read on upstream. */

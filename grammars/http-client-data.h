@@ -81,7 +81,6 @@ struct http_client_conn {
     bool got_bytes;                 /* some of x's response came */
     bool holding;                   /* in `held`: resume is awaited */
     bool body_more_queued;          /* body_more is on its way */
-    bool cut;                       /* a streamed body cut short: no reuse */
     unsigned served;                /* responses completed */
     /* What the last action made of the input, for the guards. */
     int err;                        /* the request's end: 0 or an error */

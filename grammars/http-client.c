@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <rotor/rotor.h>
@@ -720,18 +721,26 @@ int http_call_resume(struct http_call *call)
 
 /* ---- a streamed request body ------------------------------------------- */
 
-/* Appends to the body's queue: the connection's output once the head has
- * gone (its machine is told to send it), else the call's own buffer,
- * which hc_send moves after the head. */
-static int body_put(struct http_call *call, const void *data, size_t len)
+/* Appends a piece (a chunk's size line, data and CRLF) to the body's
+ * queue, all or nothing: the connection's output once the head has gone
+ * (its machine is told to send it), else the call's own buffer, which
+ * hc_send moves after the head. */
+static int body_put(struct http_call *call, const struct iovec *v, int n)
 {
     struct http_client_conn *c = call->conn;
 
     if (c && c->sent)
-        return rotor_stream_write(c->s, data, len);
+        return rotor_stream_writev(c->s, v, n);
     if (!call->early && !(call->early = evbuffer_new()))
         return ROTOR_ENOMEM;
-    return evbuffer_add(call->early, data, len) == 0 ? 0 : ROTOR_ENOMEM;
+    size_t before = evbuffer_get_length(call->early);
+    for (int i = 0; i < n; i++)
+        if (evbuffer_add(call->early, v[i].iov_base, v[i].iov_len) < 0) {
+            evbuffer_drain(call->early,
+                           evbuffer_get_length(call->early) - before);
+            return ROTOR_ENOMEM;
+        }
+    return 0;
 }
 
 static void body_wake(struct http_call *call, bool ended)
@@ -756,24 +765,22 @@ static bool stream_open(const struct http_call *call)
 int http_call_write(struct http_call *call, const void *data, size_t len)
 {
     char line[20];
-    int rc = 0;
+    bool chunked = call && call->stream == HTTP_BODY_STREAM_CHUNKED;
 
     if (!stream_open(call) || (len && !data) ||
-        (call->stream == HTTP_BODY_STREAM_SIZED && len > call->stream_left))
+        (!chunked && len > call->stream_left))
         return rotor_set_error(ROTOR_EINVAL, "http_call_write: not a "
                                "streamed body, ended, or more than its length");
     if (call->stream_cut || len == 0)
         return 0;
-    if (call->stream == HTTP_BODY_STREAM_SIZED) {
+    struct iovec v[3] = {
+        { line, chunked ? (size_t)snprintf(line, sizeof line, "%zx\r\n", len) : 0 },
+        { (void *)data, len },
+        { "\r\n", chunked ? 2 : 0 },
+    };
+    int rc = body_put(call, chunked ? v : v + 1, chunked ? 3 : 1);
+    if (rc == 0 && !chunked)
         call->stream_left -= len;
-    } else {
-        int n = snprintf(line, sizeof line, "%zx\r\n", len);
-        rc = body_put(call, line, (size_t)n);
-    }
-    if (rc == 0)
-        rc = body_put(call, data, len);
-    if (rc == 0 && call->stream == HTTP_BODY_STREAM_CHUNKED)
-        rc = body_put(call, "\r\n", 2);
     body_wake(call, false);
     return rc;
 }
@@ -787,7 +794,7 @@ int http_call_write_end(struct http_call *call)
                                "streamed body, ended, or short of its length");
     int rc = 0;
     if (call->stream == HTTP_BODY_STREAM_CHUNKED && !call->stream_cut)
-        rc = body_put(call, "0\r\n\r\n", 5);
+        rc = body_put(call, &(struct iovec){ "0\r\n\r\n", 5 }, 1);
     call->stream_ended = true;
     if (!call->stream_cut)
         body_wake(call, true);
@@ -1021,6 +1028,23 @@ void hc_end(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 
 /* ---- http_client_conn: the request ------------------------------------ */
 
+/* What a streamed body's writer wrote before the head went: after it,
+ * extent by extent (no copy to make it one). */
+static void send_early(rotor_scope *s, struct evbuffer *early)
+{
+    struct evbuffer_iovec v[8];
+    int n;
+
+    while ((n = evbuffer_peek(early, -1, NULL, v, 8)) > 0) {
+        size_t sent = 0;
+        for (int i = 0; i < n && i < 8; i++) {
+            rotor_stream_write(s, v[i].iov_base, v[i].iov_len);
+            sent += v[i].iov_len;
+        }
+        evbuffer_drain(early, sent);
+    }
+}
+
 /* Writes the request in hand and readies the parser for its response. */
 void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
 {
@@ -1040,16 +1064,10 @@ void hc_send(struct http_client_conn *c, rotor_scope *s, const rotor_event *ev)
         evbuffer_drain(c->body, evbuffer_get_length(c->body));
     c->got_bytes = false;
     c->sent = true;
-    c->cut = false;
     c->body_more_queued = false;
     rotor_stream_write(s, x->wire, x->wire_len);   /* a failure is `error` */
-    if (x->early) {             /* a streamed body's first pieces */
-        size_t n = evbuffer_get_length(x->early);
-        const unsigned char *p = evbuffer_pullup(x->early, -1);
-        if (n && p)
-            rotor_stream_write(s, p, n);
-        evbuffer_drain(x->early, n);
-    }
+    if (x->early)               /* a streamed body's first pieces */
+        send_early(s, x->early);
 }
 
 /* ---- http_client_conn: a streamed request body ------------------------- */
@@ -1094,7 +1112,6 @@ void hc_upload_cut(struct http_client_conn *c, rotor_scope *s,
     (void)s;
     (void)ev;
     c->x->stream_cut = true;
-    c->cut = true;
 }
 
 /* ---- http_client_conn: the head ---------------------------------------- */
@@ -1335,7 +1352,7 @@ bool hc_reusable(struct http_client_conn *c, rotor_scope *s,
 
     (void)s;
     (void)ev;
-    return cl && c->parser.res.keep_alive && !c->cut &&
+    return cl && c->parser.res.keep_alive && !c->x->stream_cut &&
            c->key->pooled < cl->cfg.max_idle_per_host;
 }
 
