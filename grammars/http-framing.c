@@ -38,30 +38,7 @@ static int is_tchar(unsigned char c)
 	return http_byte_class[c] & HTTP_TCHAR;
 }
 
-/* Lowercase name of n bytes equal to the token s?  OR-ing 0x20 lowercases
- * letters and maps no other token byte onto a letter, digit or '-'. */
-static int token_is(const char *s, size_t n, const char *name, size_t nl)
-{
-	const uint64_t lower = 0x2020202020202020u;
-	size_t i;
-
-	if (n != nl)
-		return 0;
-	if (n >= 8 && n <= 16) {	/* two words, the second ending at n */
-		uint64_t a, b, c, d;
-		memcpy(&a, s, 8);
-		memcpy(&b, name, 8);
-		memcpy(&c, s + n - 8, 8);
-		memcpy(&d, name + n - 8, 8);
-		return (a | lower) == b && (c | lower) == d;
-	}
-	for (i = 0; i < n; i++)
-		if ((s[i] | 0x20) != name[i])
-			return 0;
-	return 1;
-}
-
-#define TOKEN_IS(s, n, lit) token_is((s), (n), (lit), sizeof(lit) - 1)
+#define TOKEN_IS(s, n, lit) http__name_is((s), (n), (lit), sizeof(lit) - 1)
 
 struct list {
 	const char *s, *e;

@@ -249,6 +249,33 @@ struct http_relay {
 const char *http__exchange_fields(const struct http_exchange *x,
 	const struct http_field **f, unsigned *n);
 
+/* The token s (n bytes) equal to lit (nl bytes), a lower case name of
+ * letters, digits and '-'?  OR-ing 0x20 maps no token or value byte but
+ * an upper case letter onto one of those, so one OR per byte folds the
+ * case; a word at a time for the longer names.  (Not for two arbitrary
+ * tokens: "^" and "~" differ in that bit alone.) */
+static inline int http__name_is(const char *s, size_t n, const char *lit,
+	size_t nl)
+{
+	const uint64_t lower = 0x2020202020202020u;
+	size_t i;
+
+	if (n != nl)
+		return 0;
+	if (n >= 8 && n <= 16) {	/* two words, the second ending at n */
+		uint64_t a, b, c, d;
+		memcpy(&a, s, 8);
+		memcpy(&b, lit, 8);
+		memcpy(&c, s + n - 8, 8);
+		memcpy(&d, lit + n - 8, 8);
+		return (a | lower) == b && (c | lower) == d;
+	}
+	for (i = 0; i < n; i++)
+		if ((s[i] | 0x20) != lit[i])
+			return 0;
+	return 1;
+}
+
 /* Copies n bytes to d and returns d + n: the short pieces of a head
  * (names, values, numbers) with a few moves, the others with memcpy. */
 static inline char *http__put(char *d, const void *src, size_t n)

@@ -10,32 +10,7 @@
 
 #include "http-parser.h"
 
-/* The token s (n bytes) equal to lit, a lower case name of letters and
- * '-' (nl bytes)?  OR-ing 0x20 maps no token byte but an upper case
- * letter onto a letter or '-', so one OR per byte folds the case; a word
- * at a time for the longer names. */
-static int name_is(const char *s, size_t n, const char *lit, size_t nl)
-{
-	const uint64_t lower = 0x2020202020202020u;
-	size_t i;
-
-	if (n != nl)
-		return 0;
-	if (n >= 8 && n <= 16) {	/* two words, the second ending at n */
-		uint64_t a, b, c, d;
-		memcpy(&a, s, 8);
-		memcpy(&b, lit, 8);
-		memcpy(&c, s + n - 8, 8);
-		memcpy(&d, lit + n - 8, 8);
-		return (a | lower) == b && (c | lower) == d;
-	}
-	for (i = 0; i < n; i++)
-		if ((s[i] | 0x20) != lit[i])
-			return 0;
-	return 1;
-}
-
-#define NAME_IS(s, n, lit) name_is((s), (n), (lit), sizeof(lit) - 1)
+#define NAME_IS(s, n, lit) http__name_is((s), (n), (lit), sizeof(lit) - 1)
 
 static int fold(unsigned char c)
 {
