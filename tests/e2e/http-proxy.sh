@@ -178,6 +178,34 @@ background proxy4 "$WORK/proxy4.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
 [ "$(status "http://127.0.0.1:$BG_PORT/")" = 502 ] || fail "garbage upstream: not 502"
 pass "an upstream that answers garbage: 502"
 
+# The framing of relayed answers (http_respond_relay): a 204 goes with
+# no body framing at all; a chunked answer to an HTTP/1.0 client goes
+# as it is, ended by the close.
+# (The answers are files: socat's address syntax would take their colons
+# and backslashes for its own.)
+printf 'HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n' >"$WORK/204.up"
+socat_peer nocontent "cat $WORK/204.up; sleep 1"
+background proxy7 "$WORK/proxy7.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
+curl -sS --max-time "$E2E_PATIENCE" -D "$WORK/204.head" -o "$WORK/204.body" \
+    "http://127.0.0.1:$BG_PORT/" || fail "curl through the proxy to a 204"
+head -n 1 "$WORK/204.head" | grep -q '^HTTP/1.1 204 ' || fail "204: $(cat "$WORK/204.head")"
+grep -qi '^X-A: 1' "$WORK/204.head" || fail "204 without its field: $(cat "$WORK/204.head")"
+if grep -qi '^Content-Length\|^Transfer-Encoding' "$WORK/204.head"; then
+    fail "204 with body framing: $(cat "$WORK/204.head")"
+fi
+[ ! -s "$WORK/204.body" ] || fail "204 with a body"
+printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' >"$WORK/chunked.up"
+socat_peer chunked "cat $WORK/chunked.up; sleep 1"
+background proxy8 "$WORK/proxy8.log" "$PROXY" 127.0.0.1:0 "127.0.0.1:$BG_PORT"
+curl -sS --http1.0 --max-time "$E2E_PATIENCE" -D "$WORK/10.head" \
+    -o "$WORK/10.body" "http://127.0.0.1:$BG_PORT/" || fail "curl --http1.0 through the proxy"
+if grep -qi '^Transfer-Encoding' "$WORK/10.head"; then
+    fail "chunked to an HTTP/1.0 client: $(cat "$WORK/10.head")"
+fi
+grep -qi '^Connection: close' "$WORK/10.head" || fail "HTTP/1.0 answer kept open: $(cat "$WORK/10.head")"
+[ "$(cat "$WORK/10.body")" = "hello world" ] || fail "HTTP/1.0 body: $(cat "$WORK/10.body")"
+pass "relayed framing: a 204 with no body framing, a chunked answer to HTTP/1.0 ended by the close"
+
 # ---- a slow upstream: back-pressure to the uploading client ------------------
 
 # 64 MiB uploaded to an upstream that reads none of the body until the
