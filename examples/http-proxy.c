@@ -78,10 +78,10 @@ _Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
 
 /* The library relays the fields both ways (http_respond_relay(), the
  * request's `relay`): as they came, less the hop-by-hop ones and those
- * the Connection field names.  The proxy adds its own: Via both ways,
- * X-Forwarded-For upstream, each joined to the field of that name. */
-static const struct http_header via_11 = { "Via", "1.1 rotor" };
-static const struct http_header via_10 = { "Via", "1.0 rotor" };
+ * the Connection field names.  The proxy has it add Via both ways and
+ * X-Forwarded-For upstream, each joined to the field of that name (the
+ * server's and the client's via, the client's forwarded_for: see
+ * proxy_loop_new()). */
 
 /* ---- answers ---------------------------------------------------------------- */
 
@@ -107,10 +107,7 @@ static void answer_failure(struct http_exchange *x, int err)
  * chunked. */
 static bool start_answer(struct relay *r, const struct http_response *res)
 {
-    const struct http_header *via =
-        http_response_minor(res) ? &via_11 : &via_10;
-
-    r->started = http_respond_relay(r->x, res, via, 1) == 0;
+    r->started = http_respond_relay(r->x, res, NULL, 0) == 0;
     return r->started;
 }
 
@@ -188,18 +185,11 @@ static void upstream_writable(void *arg)
 static bool forward(struct proxy_loop *pl, struct relay *r)
 {
     const struct upstream *u = pick_upstream(pl);
-    char addr[64];
-    struct http_header ours[2] = {
-        http_minor(r->x) ? via_11 : via_10,
-        { "X-Forwarded-For", addr },
-    };
     struct http_client_request req = {
         .host = u->host, .port = u->port, .relay = r->x,
-        .headers = ours, .nheaders = 2, .on_chunk = upstream_piece,
+        .on_chunk = upstream_piece,
     };
 
-    if (http_remote_addr(r->x, addr, sizeof addr) < 0)
-        strcpy(addr, "unknown");
     if (r->streaming) {
         int64_t len = http_content_length(r->x);
         req.body_stream = len < 0 ? HTTP_BODY_STREAM_CHUNKED
@@ -327,6 +317,7 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
     struct rotor_loop *loop;
 
     http_server_init(&pl->srv, route, pl);
+    pl->srv.via = "rotor";                  /* Via on the answers */
     pl->opt = opt;
     rotor_config_init(&cfg);
     cfg.context = &pl->srv;
@@ -336,6 +327,8 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
     cc.response_timeout = opt->upstream_timeout;
     cc.body_max = UINT64_MAX;               /* streamed, at the client's pace */
     cc.max_idle_per_host = 64;
+    cc.via = "rotor";                       /* Via and X-Forwarded-For */
+    cc.forwarded_for = true;                /* on the upstream requests */
     if (!(pl->client = http_client_new(loop, &cc)) ||
         !rotor_ref_valid(http_server_listen(loop, fd))) {
         http_client_free(pl->client);

@@ -39,6 +39,7 @@ struct http_client {
     struct rotor_timeout_info *own_timeouts;
     unsigned long opened;               /* connections spawned */
     struct pool_key *keys;              /* every host:port asked for */
+    size_t via_len;                     /* cfg.via, a copy: checked */
 };
 
 /* ---- exchanges --------------------------------------------------------- */
@@ -402,6 +403,27 @@ static struct pool_key *key_find(const struct http_client *cl,
                                        const char *port, size_t plen,
                                        const struct rotor_tls *tls);
 
+/* The client's own fields on a relayed request (cfg.via,
+ * cfg.forwarded_for), checked when the client was made. */
+static void relay_ours(const struct http_client *cl,
+                       const struct http_exchange *from,
+                       struct http_relay *rl)
+{
+    http__relay_begin(rl);
+    if (cl->cfg.via)
+        http__relay_add(rl, "Via", 3, http_minor(from) ? "1.1 " : "1.0 ", 4,
+                        cl->cfg.via, cl->via_len);
+    if (cl->cfg.forwarded_for) {
+        size_t n;
+        const char *peer = http__exchange_peer(from, &n);
+        if (!peer) {
+            peer = "unknown";
+            n = 7;
+        }
+        http__relay_add(rl, "X-Forwarded-For", 15, "", 0, peer, n);
+    }
+}
+
 static int request_check(const struct http_client *cl,
                          const struct http_client_request *req,
                          struct request_text *rt)
@@ -442,6 +464,7 @@ static int request_check(const struct http_client *cl,
         const struct http_field *f;
         unsigned nf;
         const char *head = http__exchange_fields(req->relay, &f, &nf);
+        relay_ours(cl, req->relay, &rt->relay);
         if (http__relay_plan(&rt->relay, head, f, nf, req->headers,
                              req->nheaders) < 0)
             return bad("bad, reserved or too many header fields");
@@ -912,19 +935,26 @@ struct http_client *http_client_new(struct rotor_loop *loop,
         http_client_config_init(&def);
         cfg = &def;
     }
+    ptrdiff_t via_len = cfg->via ? http__via_len(cfg->via) : 0;
     if (!loop || !cfg->connect_timeout || !cfg->response_timeout ||
-        !cfg->body_timeout || !cfg->idle_timeout || cfg->head_max < 64) {
+        !cfg->body_timeout || !cfg->idle_timeout || cfg->head_max < 64 ||
+        via_len < 0) {
         rotor_set_error(ROTOR_EINVAL, "http_client_new: no loop, a duration "
-                        "of 0 or a head_max under 64");
+                        "of 0, a head_max under 64 or a bad via");
         return NULL;
     }
-    struct http_client *cl = calloc(1, sizeof *cl);
+    /* The via's copy follows the client, in one allocation. */
+    struct http_client *cl = calloc(1, sizeof *cl + (size_t)via_len + 1);
     if (!cl) {
         rotor_set_error(ROTOR_ENOMEM, "http_client_new: out of memory");
         return NULL;
     }
     cl->loop = loop;
     cl->cfg = *cfg;
+    if (cfg->via) {
+        cl->cfg.via = memcpy(cl + 1, cfg->via, (size_t)via_len + 1);
+        cl->via_len = (size_t)via_len;
+    }
     cl->type = &http_client_conn_machine;
     if (!default_durations(cfg) && own_type(cl) < 0) {
         http_client_free(cl);

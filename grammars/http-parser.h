@@ -231,15 +231,21 @@ int http__response_framing(struct http_response_parser *p, const char *buf);
  * joined to the last field of its name ("a, b"), or comes after them. */
 #define HTTP_RELAY_EXTRA_MAX 8
 
+/* An extra field: pre and value make its value ("1.1 " "rotor"). */
+struct http_relay_extra {
+	const char *name, *pre, *value;
+	size_t nlen, plen, vlen;
+	int join;		/* the field it joins, or -1 */
+};
+
 struct http_relay {
 	const char *head;
 	const struct http_field *f;
 	unsigned nf;
-	const struct http_header *extra;
+	/* The writer's own (Via, X-Forwarded-For), then the caller's. */
+	struct http_relay_extra extra[HTTP_RELAY_EXTRA_MAX + 2];
 	size_t nextra;
 	size_t size;		/* bytes http__relay_write() writes */
-	size_t elen[HTTP_RELAY_EXTRA_MAX][2];	/* extra name, value lengths */
-	int join[HTTP_RELAY_EXTRA_MAX];	/* the field each joins, or -1 */
 	int clen;		/* the (dropped) Content-Length field, or -1 */
 	uint8_t keep[HTTP_FIELDS_MAX];
 };
@@ -248,6 +254,10 @@ struct http_relay {
  * returns the head they index. */
 const char *http__exchange_fields(const struct http_exchange *x,
 	const struct http_field **f, unsigned *n);
+
+/* The client's address as text (http_remote_addr(), without a copy), or
+ * NULL when the connection is not over IP. */
+const char *http__exchange_peer(const struct http_exchange *x, size_t *len);
 
 /* The token s (n bytes) equal to lit (nl bytes), a lower case name of
  * letters, digits and '-'?  OR-ing 0x20 maps no token or value byte but
@@ -306,11 +316,26 @@ static inline char *http__put(char *d, const void *src, size_t n)
 /* Whether a field of that name is dropped on relaying. */
 int http__hop_by_hop(const char *name, size_t n);
 
-/* Decides which fields go on; r->size is what they take.  Returns 0, or
- * -1 for an extra field that is malformed or hop-by-hop, or too many. */
+/* Starts a plan with no extra field. */
+void http__relay_begin(struct http_relay *r);
+
+/* Adds one of the writer's own fields, made of checked bytes (name a
+ * token; pre, value field-value bytes): nothing is checked again.  At
+ * most two, before http__relay_plan(). */
+void http__relay_add(struct http_relay *r, const char *name, size_t nlen,
+	const char *pre, size_t plen, const char *value, size_t vlen);
+
+/* Decides which fields go on, with the caller's extra fields after the
+ * writer's own; r->size is what they take.  Returns 0, or -1 for an
+ * extra field that is malformed or hop-by-hop, or too many. */
 int http__relay_plan(struct http_relay *r, const char *head,
 	const struct http_field *f, unsigned nf,
 	const struct http_header *extra, size_t nextra);
+
+/* A Via received-by (RFC 9110 7.6.3: a pseudonym, or host[:port] with
+ * a name or an IP address): its length, or -1 when s is NULL, empty or
+ * holds another byte. */
+ptrdiff_t http__via_len(const char *s);
 
 /* Writes the planned fields ("NAME: VALUE\r\n" each) at d; returns the
  * end. */

@@ -91,38 +91,90 @@ static size_t token_ok(const char *s, int *ok)
 	return (size_t)(p - (const unsigned char *)s);
 }
 
-int http__relay_plan(struct http_relay *r, const char *head,
-	const struct http_field *f, unsigned nf,
-	const struct http_header *extra, size_t nextra)
+void http__relay_begin(struct http_relay *r)
 {
-	const char *conn = NULL;
-	size_t conn_len = 0, size = 0;
-	unsigned i;
+	r->nextra = 0;
+}
+
+void http__relay_add(struct http_relay *r, const char *name, size_t nlen,
+	const char *pre, size_t plen, const char *value, size_t vlen)
+{
+	struct http_relay_extra *e = &r->extra[r->nextra++];
+
+	*e = (struct http_relay_extra){ .name = name, .nlen = nlen, .pre = pre,
+		.plen = plen, .value = value, .vlen = vlen };
+}
+
+ptrdiff_t http__via_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s)
+		return -1;
+	/* Not all of HTTP_HOSTCHAR: "," and "(" would end the list element. */
+	while ((http_byte_class[*p] & HTTP_TCHAR) || *p == ':' || *p == '[' ||
+	       *p == ']')
+		p++;
+	return *p || p == (const unsigned char *)s ? -1 : (ptrdiff_t)(p -
+		(const unsigned char *)s);
+}
+
+/* The caller's extra fields, checked (they may come from anywhere). */
+static int add_checked(struct http_relay *r, const struct http_header *extra,
+	size_t nextra)
+{
 	size_t k;
 	int ok = 1;
 
 	if (nextra > HTTP_RELAY_EXTRA_MAX || (nextra && !extra))
 		return -1;
-	r->head = head;
-	r->f = f;
-	r->nf = nf;
-	r->extra = extra;
-	r->nextra = nextra;
-	r->clen = -1;
 	for (k = 0; k < nextra; k++) {
+		size_t nlen, vlen;
+
 		if (!extra[k].name || !extra[k].value)
 			return -1;
-		r->elen[k][0] = token_ok(extra[k].name, &ok);
-		r->elen[k][1] = value_ok(extra[k].value, &ok);
-		if (!ok || http__hop_by_hop(extra[k].name, r->elen[k][0]))
+		nlen = token_ok(extra[k].name, &ok);
+		vlen = value_ok(extra[k].value, &ok);
+		if (!ok || http__hop_by_hop(extra[k].name, nlen))
 			return -1;
-		r->join[k] = -1;
+		http__relay_add(r, extra[k].name, nlen, "", 0, extra[k].value,
+			vlen);
 	}
+	return 0;
+}
+
+/* The Connection field's value, or NULL. */
+static const char *connection_of(const char *head, const struct http_field *f,
+	unsigned nf, size_t *len)
+{
+	const char *conn = NULL;
+	unsigned i;
+
 	for (i = 0; i < nf; i++)
 		if (NAME_IS(head + f[i].name.off, f[i].name.len, "connection")) {
 			conn = head + f[i].value.off;
-			conn_len = f[i].value.len;
+			*len = f[i].value.len;
 		}
+	return conn;
+}
+
+int http__relay_plan(struct http_relay *r, const char *head,
+	const struct http_field *f, unsigned nf,
+	const struct http_header *extra, size_t nextra)
+{
+	size_t conn_len = 0, size = 0, k;
+	const char *conn;
+	unsigned i;
+
+	if (add_checked(r, extra, nextra) < 0)
+		return -1;
+	r->head = head;
+	r->f = f;
+	r->nf = nf;
+	r->clen = -1;
+	for (k = 0; k < r->nextra; k++)
+		r->extra[k].join = -1;
+	conn = connection_of(head, f, nf, &conn_len);
 	for (i = 0; i < nf; i++) {
 		const char *name = head + f[i].name.off;
 		size_t n = f[i].name.len;
@@ -136,19 +188,28 @@ int http__relay_plan(struct http_relay *r, const char *head,
 			continue;
 		}
 		size += n + 2 + f[i].value.len + 2;
-		for (k = 0; k < nextra; k++)
-			if (same_token(name, n, extra[k].name, r->elen[k][0]))
-				r->join[k] = (int)i;
+		for (k = 0; k < r->nextra; k++)
+			if (same_token(name, n, r->extra[k].name, r->extra[k].nlen))
+				r->extra[k].join = (int)i;
 	}
-	for (k = 0; k < nextra; k++)
-		size += r->join[k] >= 0 ?
-			(f[r->join[k]].value.len ? 2 : 0) + r->elen[k][1] :
-			r->elen[k][0] + 2 + r->elen[k][1] + 2;
+	for (k = 0; k < r->nextra; k++) {
+		const struct http_relay_extra *e = &r->extra[k];
+
+		size += e->join >= 0 ? (f[e->join].value.len ? 2 : 0) :
+			e->nlen + 2;
+		size += e->plen + e->vlen + (e->join >= 0 ? 0 : 2);
+	}
 	r->size = size;
 	return 0;
 }
 
 #define put http__put
+
+static char *put_extra_value(char *d, const struct http_relay_extra *e)
+{
+	d = put(d, e->pre, e->plen);
+	return put(d, e->value, e->vlen);
+}
 
 char *http__relay_write(const struct http_relay *r, char *d)
 {
@@ -165,23 +226,25 @@ char *http__relay_write(const struct http_relay *r, char *d)
 		*d++ = ' ';
 		d = put(d, r->head + f->value.off, f->value.len);
 		for (k = 0; k < r->nextra; k++)
-			if (r->join[k] == (int)i) {
+			if (r->extra[k].join == (int)i) {
 				if (f->value.len) {
 					*d++ = ',';
 					*d++ = ' ';
 				}
-				d = put(d, r->extra[k].value, r->elen[k][1]);
+				d = put_extra_value(d, &r->extra[k]);
 			}
 		*d++ = '\r';
 		*d++ = '\n';
 	}
 	for (k = 0; k < r->nextra; k++) {
-		if (r->join[k] >= 0)
+		const struct http_relay_extra *e = &r->extra[k];
+
+		if (e->join >= 0)
 			continue;
-		d = put(d, r->extra[k].name, r->elen[k][0]);
+		d = put(d, e->name, e->nlen);
 		*d++ = ':';
 		*d++ = ' ';
-		d = put(d, r->extra[k].value, r->elen[k][1]);
+		d = put_extra_value(d, e);
 		*d++ = '\r';
 		*d++ = '\n';
 	}

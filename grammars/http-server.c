@@ -149,9 +149,19 @@ static void out_u64(struct out *o, uint64_t v, int base)
     out_put(o, d + i, sizeof d - i);
 }
 
+/* The per-thread caches below are read for every answer: initial-exec
+ * puts them at a fixed offset from the thread pointer, where the default
+ * model of a shared library calls __tls_get_addr at each use.  (A
+ * dlopen()ed copy still works: glibc keeps static TLS room for that.) */
+#if defined(__GNUC__)
+#define HOT_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define HOT_TLS
+#endif
+
 /* "Date: ...\r\n", formatted once a second per thread (the loop's cached
  * time: no system call). */
-static _Thread_local struct {
+static _Thread_local HOT_TLS struct {
     time_t sec;
     char line[48];
     size_t len;
@@ -272,7 +282,7 @@ static int answer_check(struct http_exchange *x, int status)
 
 /* The status line of the last status answered on this thread: most
  * answers repeat it. */
-static _Thread_local struct {
+static _Thread_local HOT_TLS struct {
     int status;
     size_t len;
     char line[64];
@@ -512,6 +522,11 @@ int http_respond_relay(struct http_exchange *x, const struct http_response *res,
     int status = h->status;
     bool no_body = status == 204 || status == 304;
 
+    const struct http_server *srv = x->conn->srv;
+    http__relay_begin(&rl);
+    if (srv->via)       /* the version the upstream answered with */
+        http__relay_add(&rl, "Via", 3, h->minor ? "1.1 " : "1.0 ", 4,
+                        srv->via, srv->via_len);
     if (answer_check(x, status) < 0 ||
         http__relay_plan(&rl, res->head, h->fields, h->nfields, extra,
                          nextra) < 0)
@@ -604,20 +619,31 @@ static bool learn_peer(struct http_conn *c, rotor_scope *s)
         a = &((struct sockaddr_in *)&ss)->sin_addr;
     else if (ss.ss_family == AF_INET6)
         a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    return a && inet_ntop(ss.ss_family, a, c->peer, sizeof c->peer);
+    if (!a || !inet_ntop(ss.ss_family, a, c->peer, sizeof c->peer))
+        return false;
+    c->peer_len = (uint8_t)strlen(c->peer);
+    return true;
+}
+
+const char *http__exchange_peer(const struct http_exchange *x, size_t *len)
+{
+    struct http_conn *c = x->conn;
+
+    /* Learnt once per connection: a proxy asks for every request. */
+    if (!c->peer[0] && !learn_peer(c, x->s))
+        return NULL;
+    *len = c->peer_len;
+    return c->peer;
 }
 
 int http_remote_addr(const struct http_exchange *x, char *buf, size_t len)
 {
-    struct http_conn *c = x->conn;
+    size_t n;
+    const char *peer = http__exchange_peer(x, &n);
 
-    /* Asked once per connection: a proxy asks for every request. */
-    if (!c->peer[0] && !learn_peer(c, x->s))
+    if (!peer || n >= len)
         return -1;
-    size_t n = strlen(c->peer);
-    if (n >= len)
-        return -1;
-    memcpy(buf, c->peer, n + 1);
+    memcpy(buf, peer, n + 1);
     return (int)n;
 }
 
@@ -845,6 +871,16 @@ rotor_ref http_server_listen(struct rotor_loop *loop, int fd)
     if (!t) {                   /* out of memory */
         close(fd);
         return ROTOR_REF_NONE;
+    }
+    if (srv && srv->via) {
+        ptrdiff_t n = http__via_len(srv->via);
+        if (n < 0) {
+            close(fd);
+            rotor_set_error(ROTOR_EINVAL, "http_server_listen: via is not "
+                            "a pseudonym or host[:port]");
+            return ROTOR_REF_NONE;
+        }
+        srv->via_len = (size_t)n;   /* checked once, used per answer */
     }
     return rotor_listen(loop, t, fd, NULL);
 }

@@ -70,6 +70,14 @@ struct http_client_config {
                                    through on_chunk: 8 MiB */
     unsigned max_idle_per_host; /* pooled connections per host:port: 4
                                    (0: no keep-alive) */
+    /* Relayed requests (a request's `relay`; a proxy): via, the proxy's
+     * name for itself (RFC 9110 7.6.3: a pseudonym such as "rotor", or
+     * host[:port]), adds "Via: 1.1 rotor" (the relayed request's
+     * version); forwarded_for adds the relayed client's address to
+     * X-Forwarded-For ("unknown" when it is not over IP).  Each is
+     * joined to a field of that name.  NULL, false: none (the default). */
+    const char *via;
+    bool forwarded_for;
 };
 
 /* The response (opaque); see the accessors below. */
@@ -138,7 +146,8 @@ struct http_client_request {
 void http_client_config_init(struct http_client_config *cfg);
 
 /* A client for loop (cfg NULL: the defaults).  NULL on failure:
- * ROTOR_EINVAL (loop NULL, a duration 0, head_max under 64),
+ * ROTOR_EINVAL (loop NULL, a duration 0, head_max under 64, a via that
+ * is not a Via received-by),
  * ROTOR_ENOMEM. */
 struct http_client *http_client_new(struct rotor_loop *loop,
                                     const struct http_client_config *cfg);

@@ -105,7 +105,12 @@ struct http_server {
     unsigned idle_timeout;      /* idle between requests: 60 */
     unsigned max_requests;      /* per connection, then close: 10000 */
     struct rotor_tls *tls;      /* a server context: HTTPS; NULL: HTTP */
+    /* A proxy's name for itself (RFC 9110 7.6.3: a pseudonym such as
+     * "rotor", or host[:port]): relayed answers (http_respond_relay())
+     * get "Via: 1.1 rotor", joined to the upstream's Via.  NULL: none. */
+    const char *via;
     struct http_machines *machines;     /* private (http_server_listen) */
+    size_t via_len;                     /* private (http_server_listen) */
 };
 
 /* ---- the server ------------------------------------------------------ */
@@ -121,7 +126,8 @@ void http_server_init(struct http_server *srv, http_route_fn *route,
  * threads.  Returns the listener's reference; on failure one that
  * rotor_ref_valid() refuses and the socket is closed: out of memory for
  * the machines of deadlines other than the defaults (made once per
- * server), or a failure of rotor_listen() (loop NULL: ROTOR_EINVAL),
+ * server), a via that is not a Via received-by (ROTOR_EINVAL), or a
+ * failure of rotor_listen() (loop NULL: ROTOR_EINVAL),
  * whose rotor_last_code() and rotor_last_error() tell it. */
 struct rotor_ref http_server_listen(struct rotor_loop *loop, int fd);
 

@@ -457,6 +457,45 @@ START_TEST(bad_requests_refused)
 }
 END_TEST
 
+/* A proxy's via is checked once, where it is configured: a client or a
+ * server listening with one that could split or extend a Via element is
+ * refused (and the listening socket closed), a good one is copied. */
+START_TEST(bad_via_refused)
+{
+    struct http_client_config cfg;
+    char name[8] = "rotor";
+    struct http_server srv;
+    struct rotor_config rc;
+    struct rotor_loop *l;
+
+    http_client_config_init(&cfg);
+    cfg.via = "a, b";
+    ck_assert_ptr_null(http_client_new(loop, &cfg));
+    ck_assert_int_eq(rotor_last_code(), ROTOR_EINVAL);
+    cfg.via = name;
+    client_with(&cfg);
+    name[0] = ' ';              /* the client's is a copy */
+    http_client_free(client);
+    client = NULL;
+
+    http_server_init(&srv, NULL, NULL);
+    srv.via = "rotor (x)";
+    rotor_config_init(&rc);
+    rc.context = &srv;
+    ck_assert_ptr_nonnull(l = rotor_loop_new(&rc));
+    ck_assert(!rotor_ref_valid(http_server_listen(l, lfd)));
+    ck_assert_int_eq(rotor_last_code(), ROTOR_EINVAL);
+    ck_assert_int_eq(fcntl(lfd, F_GETFD), -1);  /* closed, as documented */
+    lfd = -1;
+    listen_on_loopback(16);
+    srv.via = "proxy.example:8080";
+    ck_assert(rotor_ref_valid(http_server_listen(l, lfd)));
+    lfd = -1;                   /* the listener's now */
+    rotor_loop_free(l);
+    http_server_fini(&srv);
+}
+END_TEST
+
 /* ---- malformed responses ------------------------------------------------ */
 
 struct bad {
@@ -1192,6 +1231,7 @@ int main(void)
     tcase_add_test(tc, streamed_body);
     tcase_add_test(tc, post_body);
     tcase_add_test(tc, bad_requests_refused);
+    tcase_add_test(tc, bad_via_refused);
     tcase_add_loop_test(tc, malformed, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, head_over_limit);
     tcase_add_test(tc, closed_mid_body);

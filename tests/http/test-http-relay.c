@@ -29,6 +29,7 @@ static char *relayed(const char *head, const struct http_header *extra,
 {
 	const char *b = parsed(head);
 
+	http__relay_begin(&r);
 	*rc = http__relay_plan(&r, b, parser.res.fields, parser.res.nfields,
 		extra, nextra);
 	if (*rc < 0)
@@ -137,6 +138,69 @@ START_TEST(bad_extra_fields_are_refused)
 }
 END_TEST
 
+/* The writer's own fields (a proxy's Via and X-Forwarded-For, checked
+ * when it was configured): joined like the caller's, and before them. */
+static char *relayed_with_ours(const char *head,
+	const struct http_header *extra, size_t nextra, int *rc)
+{
+	const char *b = parsed(head);
+
+	http__relay_begin(&r);
+	http__relay_add(&r, "Via", 3, "1.0 ", 4, "rotor", 5);
+	http__relay_add(&r, "X-Forwarded-For", 15, "", 0, "192.0.2.1", 9);
+	*rc = http__relay_plan(&r, b, parser.res.fields, parser.res.nfields,
+		extra, nextra);
+	if (*rc < 0)
+		return strdup("");
+	char *out = malloc(r.size + 1);
+	ck_assert_ptr_nonnull(out);
+	char *end = http__relay_write(&r, out);
+	ck_assert_uint_eq((size_t)(end - out), r.size);
+	*end = '\0';
+	return out;
+}
+
+START_TEST(writer_fields_come_first_and_join)
+{
+	static const struct http_header mine[] = { { "Via", "1.1 user" } };
+	struct http_header many[HTTP_RELAY_EXTRA_MAX];
+	int rc;
+	char *got;
+
+	got = relayed_with_ours("HTTP/1.1 200 OK\r\nVia: 1.1 a\r\n\r\n",
+		mine, 1, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(got, "Via: 1.1 a, 1.0 rotor, 1.1 user\r\n"
+		"X-Forwarded-For: 192.0.2.1\r\n");
+	free(got);
+	got = relayed_with_ours("HTTP/1.1 200 OK\r\n"
+		"x-forwarded-for: 198.51.100.2\r\n\r\n", NULL, 0, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(got, "x-forwarded-for: 198.51.100.2, 192.0.2.1\r\n"
+		"Via: 1.0 rotor\r\n");
+	free(got);
+	/* The writer's two do not count against the caller's eight. */
+	for (size_t i = 0; i < HTTP_RELAY_EXTRA_MAX; i++)
+		many[i] = (struct http_header){ "X-N", "1" };
+	free(relayed_with_ours("HTTP/1.1 200 OK\r\n\r\n", many,
+		HTTP_RELAY_EXTRA_MAX, &rc));
+	ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
+START_TEST(via_names_are_tokens_or_host_port)
+{
+	ck_assert_int_eq(http__via_len("rotor"), 5);
+	ck_assert_int_eq(http__via_len("proxy.example:8080"), 18);
+	ck_assert_int_eq(http__via_len("[2001:db8::1]:80"), 16);
+	ck_assert_int_eq(http__via_len(NULL), -1);
+	ck_assert_int_eq(http__via_len(""), -1);
+	ck_assert_int_eq(http__via_len("a,b"), -1);	/* a second element */
+	ck_assert_int_eq(http__via_len("a (c)"), -1);	/* a comment */
+	ck_assert_int_eq(http__via_len("a\r\nX: 1"), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http-relay");
@@ -149,6 +213,8 @@ int main(void)
 	tcase_add_test(tc, fields_connection_names_are_dropped);
 	tcase_add_test(tc, extra_fields_join_the_last_of_their_name);
 	tcase_add_test(tc, bad_extra_fields_are_refused);
+	tcase_add_test(tc, writer_fields_come_first_and_join);
+	tcase_add_test(tc, via_names_are_tokens_or_host_port);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
