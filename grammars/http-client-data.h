@@ -51,6 +51,8 @@ struct http_call {
     uint64_t stream_left;   /* SIZED: bytes still to be written */
     struct evbuffer *early; /* written before the head went out */
     http_writable_fn *on_writable;
+    size_t cap;             /* bytes for the wire after the struct */
+    struct http_call *next_spare;   /* the client's spares (freed calls) */
 };
 
 /* What a callback sees (the accessors of <rotor/http-client.h>); also

@@ -40,17 +40,49 @@ struct http_client {
     unsigned long opened;               /* connections spawned */
     struct pool_key *keys;              /* every host:port asked for */
     size_t via_len;                     /* cfg.via, a copy: checked */
+    struct http_call *spares;           /* ended calls, for the next ones */
+    unsigned nspares;
 };
+
+/* A proxy makes a call per request: the ended ones are kept for the
+ * next (a malloc and a free less each). */
+#define SPARES_MAX 16
 
 /* ---- exchanges --------------------------------------------------------- */
 
+/* x->client is NULL once the client is being freed: no spare then. */
 static void exchange_free(struct http_call *x)
 {
     if (!x)
         return;
     if (x->early)
         evbuffer_free(x->early);
+    struct http_client *cl = x->client;
+    if (cl && cl->nspares < SPARES_MAX) {
+        x->next_spare = cl->spares;
+        cl->spares = x;
+        cl->nspares++;
+        return;
+    }
     free(x);
+}
+
+/* A call with room for n bytes of wire: a spare when one is big enough. */
+static struct http_call *exchange_alloc(struct http_client *cl, size_t n)
+{
+    struct http_call *x = cl->spares;
+
+    if (x) {
+        cl->spares = x->next_spare;
+        cl->nspares--;
+        if (x->cap >= n)
+            return x;
+        free(x);
+    }
+    if (!(x = malloc(sizeof *x + n)))
+        return NULL;
+    x->cap = n;
+    return x;
 }
 
 static const char *error_text(int err)
@@ -649,11 +681,13 @@ static struct http_call *exchange_new(struct http_client *cl,
     struct request_shape sh;
     size_t n = request_size(req, rt, keep_alive, &sh);
     /* The request's bytes follow the call, in one allocation. */
-    struct http_call *x = malloc(sizeof *x + n);
+    struct http_call *x = exchange_alloc(cl, n);
 
     if (!x)
         return NULL;
+    size_t cap = x->cap;
     memset(x, 0, sizeof *x);
+    x->cap = cap;
     x->client = cl;
     x->key = rt->key ? rt->key
                      : key_new(cl, req->host, rt->host_len, rt->port,
@@ -973,6 +1007,10 @@ void http_client_free(struct http_client *cl)
 {
     if (!cl)
         return;
+    /* Calls ended from here on are freed, not kept as spares. */
+    for (struct http_client_conn *c = cl->conns; c; c = c->next)
+        if (c->x)
+            c->x->client = NULL;
     /* Each machine's destroy answers its request with ECANCELED. */
     while (cl->conns) {
         struct http_client_conn *c = cl->conns;
@@ -986,6 +1024,11 @@ void http_client_free(struct http_client *cl)
         struct pool_key *k = cl->keys;
         cl->keys = k->next;
         free(k);
+    }
+    while (cl->spares) {
+        struct http_call *x = cl->spares;
+        cl->spares = x->next_spare;
+        free(x);
     }
     free(cl);
 }

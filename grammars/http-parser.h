@@ -304,10 +304,15 @@ static inline char *http__put(char *d, const void *src, size_t n)
 		memcpy(&b, s + n - 4, 4);
 		memcpy(d, &a, 4);
 		memcpy(d + n - 4, &b, 4);
-	} else if (n < 4) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
+	} else if (n >= 2 && n < 4) {
+		uint16_t a, b;
+		memcpy(&a, s, 2);
+		memcpy(&b, s + n - 2, 2);
+		memcpy(d, &a, 2);
+		memcpy(d + n - 2, &b, 2);
+	} else if (n == 1) {
+		*d = *s;
+	} else if (n) {
 		memcpy(d, s, n);
 	}
 	return d + n;

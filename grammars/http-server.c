@@ -137,14 +137,16 @@ static void out_put_slow(struct out *o, const void *p, size_t n)
 
 #define OUT_LIT(o, lit) out_put((o), (lit), sizeof(lit) - 1)
 
-static void out_u64(struct out *o, uint64_t v, int base)
+/* The base is a constant at each call (inlined): a division by 10 or
+ * 16 becomes a multiplication or a shift. */
+static inline void out_u64(struct out *o, uint64_t v, unsigned base)
 {
     char d[24];
     size_t i = sizeof d;
 
     do {
-        d[--i] = "0123456789abcdef"[v % (unsigned)base];
-        v /= (unsigned)base;
+        d[--i] = "0123456789abcdef"[v % base];
+        v /= base;
     } while (v);
     out_put(o, d + i, sizeof d - i);
 }
@@ -159,22 +161,21 @@ static void out_u64(struct out *o, uint64_t v, int base)
 #define HOT_TLS
 #endif
 
-/* "Date: ...\r\n", formatted once a second per thread (the loop's cached
- * time: no system call). */
+/* "Date: ...\r\n", formatted once a second per thread (time() reads
+ * the kernel's shared page: no system call). */
 static _Thread_local HOT_TLS struct {
     time_t sec;
     char line[48];
     size_t len;
 } date_cache = { .sec = -1 };
 
-static struct iovec date_line(rotor_scope *s)
+static struct iovec date_line(void)
 {
-    struct timeval tv;
+    time_t now = time(NULL);
     struct tm tm;
 
-    event_base_gettimeofday_cached(rotor_loop_base(rotor_scope_loop(s)), &tv);
-    if (tv.tv_sec != date_cache.sec) {
-        date_cache.sec = tv.tv_sec;
+    if (now != date_cache.sec) {
+        date_cache.sec = now;
         gmtime_r(&date_cache.sec, &tm);
         date_cache.len = strftime(date_cache.line, sizeof date_cache.line,
                                   "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
@@ -305,7 +306,7 @@ static void out_status(struct out *o, int status)
  * in v. */
 static int head_end(const struct http_exchange *x, struct iovec *v)
 {
-    v[0] = date_line(x->s);
+    v[0] = date_line();
     if (x->close)
         v[1] = IOV_LIT("Connection: close\r\n");
     else if (x->conn->parser.req.minor == 0)

@@ -236,5 +236,8 @@ uint64_t rotor_loop_now(struct rotor_loop *loop)
         rotor__fail(ROTOR_EINVAL, "rotor_loop_now: no loop");
         return 0;
     }
-    return (rotor__now_us(loop) - loop->born_us) / 1000u;
+    /* The precise clock (not a callback's one reading): a caller may
+     * measure what its action took. */
+    uint64_t now = loop->vclock ? rotor__vclock_now(loop) : rotor__real_us();
+    return (now - loop->born_us) / 1000u;
 }

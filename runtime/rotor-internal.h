@@ -198,6 +198,10 @@ struct rotor_loop {
     struct rotor__vclock   *vclock;   /* the virtual clock, or NULL (clock.c) */
     struct rotor__recorder *rec;      /* trace records, or NULL (record.c) */
     bool                    trace_lines; /* human trace lines are wanted */
+    /* The clock read once for a stream's readiness callback (turn: in
+     * one; turn_us: 0 until read), see rotor__now_us(). */
+    bool                    turn;
+    uint64_t                turn_us;
 };
 
 /* ---- the loop's clock (clock.c) ------------------------------------------
@@ -240,11 +244,33 @@ static inline void rotor__timer_del(struct rotor_loop *loop, struct event *ev)
 }
 
 /* The loop's clock, microseconds: monotonic, or virtual. */
-static inline uint64_t rotor__now_us(const struct rotor_loop *loop)
+/* The clock for due times.  In a stream's readiness callback every
+ * transition may arm a timeout: the clock is read once there, at the
+ * first, as libevent reads its own once per turn of the loop (a due time
+ * is early by what the callback ran before: microseconds). */
+static inline uint64_t rotor__now_us(struct rotor_loop *loop)
 {
     if (ROTOR__UNLIKELY(loop->vclock != NULL))
         return rotor__vclock_now(loop);
+    if (loop->turn) {
+        if (loop->turn_us == 0)
+            loop->turn_us = rotor__real_us();
+        return loop->turn_us;
+    }
     return rotor__real_us();
+}
+
+/* Brackets a stream's readiness callback (stream-io.c): the clock is
+ * read at most once inside.  Callbacks never nest (libevent). */
+static inline void rotor__turn_begin(struct rotor_loop *loop)
+{
+    loop->turn = true;
+    loop->turn_us = 0;
+}
+
+static inline void rotor__turn_end(struct rotor_loop *loop)
+{
+    loop->turn = false;
 }
 
 /* Delivers queued events until none is left, unless user code of this

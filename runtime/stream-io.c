@@ -367,6 +367,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         st->io.rev_added = false;
         return;
     }
+    rotor__turn_begin(loop);
     if (ROTOR__UNLIKELY(loop->rec != NULL))
         read_recorded(m, st);
     else
@@ -386,6 +387,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         rotor__stream_queue_check(m);
     }
     rotor__drain(loop);
+    rotor__turn_end(loop);
     /* libevent runs no callback inside another (it refuses a nested
      * event_base_loop), so the buffer is lent to m, or to nobody. */
     rotor__stream_return_scratch(loop);
@@ -417,6 +419,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
     struct rotor__stream *st = m->kind_data;
     struct rotor_loop *loop = m->loop;
 
+    rotor__turn_begin(loop);
     if (rotor__stream_connecting(st)) {
         finish_connect(m);      /* m may be gone after this */
     } else {
@@ -426,6 +429,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         rotor__stream_queue_check(m);
     }
     rotor__drain(loop);
+    rotor__turn_end(loop);
 }
 
 /* ---- the descriptor ---------------------------------------------------- */
