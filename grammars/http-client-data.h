@@ -22,9 +22,18 @@ struct pool_key {
     struct rotor_tls *tls;
     char *host, *port;      /* NUL-terminated, after the struct */
     size_t host_len, port_len;
+    char *authority;        /* the Host field's value: "[::1]:8080" */
+    size_t authority_len;
     unsigned pooled;        /* connections of this key in the pool */
     struct http_client_conn *idle;  /* those, through idle_next */
 };
+
+/* The Host field's value for host:port (RFC 9112 3.2): an IPv6 address
+ * in brackets, the port unless it is the scheme's (tls: 443, else 80).
+ * Writes it at d (NULL: only measures); returns its length.  Made once
+ * per pool key. */
+size_t http__authority(char *d, const char *host, size_t hlen,
+                       const char *port, size_t plen, bool tls);
 
 /* One request, from http_client_request() to its callback: the bytes to
  * send are formatted once, so that a retry sends the same. */

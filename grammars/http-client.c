@@ -556,7 +556,7 @@ static size_t field_value_len(const struct http_client_request *req,
 /* How a request goes on the wire: what request_size() decided for
  * request_write(). */
 struct request_shape {
-    bool v6, port_shown, chunked, sized;
+    bool chunked, sized;
     size_t body_len;            /* sent with the head */
     char clen[24];
     size_t clen_n;
@@ -565,14 +565,10 @@ struct request_shape {
 /* The request's size on the wire (formatted once per call: no stdio on
  * this path). */
 static size_t request_size(const struct http_client_request *req,
-                           const struct request_text *rt, bool keep_alive,
+                           const struct request_text *rt,
+                           const struct pool_key *k, bool keep_alive,
                            struct request_shape *sh)
 {
-    const char *usual = req->tls ? "443" : "80";
-
-    sh->v6 = memchr(req->host, ':', rt->host_len) != NULL;
-    sh->port_shown = rt->port_len != strlen(usual) ||
-                     memcmp(rt->port, usual, rt->port_len) != 0;
     sh->chunked = req->body_stream == HTTP_BODY_STREAM_CHUNKED;
     sh->sized = !sh->chunked &&
                 (req->body_len || method_is(rt, "POST") ||
@@ -581,8 +577,7 @@ static size_t request_size(const struct http_client_request *req,
     sh->clen_n = sh->sized ? (size_t)snprintf(sh->clen, sizeof sh->clen,
                                               "%zu", req->body_len) : 0;
     size_t n = rt->method_len + 1 + rt->target_len +
-               sizeof " HTTP/1.1\r\nHost: " - 1 + rt->host_len + 2 * sh->v6 +
-               (sh->port_shown ? 1 + rt->port_len : 0) + 2;
+               sizeof " HTTP/1.1\r\nHost: " - 1 + k->authority_len + 2;
     if (req->relay)
         n += rt->relay.size;
     for (size_t i = 0; !req->relay && i < req->nheaders; i++)
@@ -594,22 +589,15 @@ static size_t request_size(const struct http_client_request *req,
 }
 
 static void request_write(char *at, const struct http_client_request *req,
-                          const struct request_text *rt, bool keep_alive,
+                          const struct request_text *rt,
+                          const struct pool_key *k, bool keep_alive,
                           const struct request_shape *sh)
 {
     put(&at, rt->method, rt->method_len);
     put(&at, " ", 1);
     put(&at, rt->target, rt->target_len);
     PUT_LIT(&at, " HTTP/1.1\r\nHost: ");
-    if (sh->v6)
-        put(&at, "[", 1);
-    put(&at, req->host, rt->host_len);
-    if (sh->v6)
-        put(&at, "]", 1);
-    if (sh->port_shown) {
-        put(&at, ":", 1);
-        put(&at, rt->port, rt->port_len);
-    }
+    put(&at, k->authority, k->authority_len);
     put(&at, "\r\n", 2);
     if (req->relay)
         at = http__relay_write(&rt->relay, at);
@@ -636,6 +624,28 @@ static void request_write(char *at, const struct http_client_request *req,
 /* The pool's key for host:port over tls, made once per client: calls and
  * connections point to it, so that finding a pooled connection compares
  * pointers. */
+/* n bytes alike: a host or a port is short, and memcmp a call. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 static struct pool_key *key_find(const struct http_client *cl,
                                        const char *host, size_t hlen,
                                        const char *port, size_t plen,
@@ -643,9 +653,32 @@ static struct pool_key *key_find(const struct http_client *cl,
 {
     for (struct pool_key *k = cl->keys; k; k = k->next)
         if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
-            !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
+            same_bytes(k->host, host, hlen) && same_bytes(k->port, port, plen))
             return k;
     return NULL;
+}
+
+size_t http__authority(char *d, const char *host, size_t hlen,
+                           const char *port, size_t plen, bool tls)
+{
+    const char *usual = tls ? "443" : "80";
+    bool v6 = memchr(host, ':', hlen) != NULL;
+    bool port_shown = plen != strlen(usual) || memcmp(port, usual, plen);
+    size_t n = hlen + 2 * v6 + (port_shown ? 1 + plen : 0);
+
+    if (d) {
+        char *at = d;
+        if (v6)
+            put(&at, "[", 1);
+        put(&at, host, hlen);
+        if (v6)
+            put(&at, "]", 1);
+        if (port_shown) {
+            put(&at, ":", 1);
+            put(&at, port, plen);
+        }
+    }
+    return n;
 }
 
 /* A new key (request_check found none). */
@@ -654,15 +687,19 @@ static struct pool_key *key_new(struct http_client *cl, const char *host,
                                 struct rotor_tls *tls)
 {
     struct pool_key *k;
+    size_t alen = http__authority(NULL, host, hlen, port, plen, tls != NULL);
 
-    if (!(k = malloc(sizeof *k + hlen + 1 + plen + 1)))
+    if (!(k = malloc(sizeof *k + hlen + 1 + plen + 1 + alen)))
         return NULL;
     k->host = (char *)(k + 1);
     k->port = k->host + hlen + 1;
+    k->authority = k->port + plen + 1;
     memcpy(k->host, host, hlen);
     k->host[hlen] = '\0';
     memcpy(k->port, port, plen);
     k->port[plen] = '\0';
+    k->authority_len = http__authority(k->authority, host, hlen, port, plen,
+                                    tls != NULL);
     k->host_len = hlen;
     k->port_len = plen;
     k->tls = tls;
@@ -679,7 +716,12 @@ static struct http_call *exchange_new(struct http_client *cl,
 {
     bool keep_alive = cl->cfg.max_idle_per_host > 0;
     struct request_shape sh;
-    size_t n = request_size(req, rt, keep_alive, &sh);
+    struct pool_key *k = rt->key ? rt->key
+                                 : key_new(cl, req->host, rt->host_len,
+                                           rt->port, rt->port_len, req->tls);
+    if (!k)
+        return NULL;
+    size_t n = request_size(req, rt, k, keep_alive, &sh);
     /* The request's bytes follow the call, in one allocation. */
     struct http_call *x = exchange_alloc(cl, n);
 
@@ -689,16 +731,10 @@ static struct http_call *exchange_new(struct http_client *cl,
     memset(x, 0, sizeof *x);
     x->cap = cap;
     x->client = cl;
-    x->key = rt->key ? rt->key
-                     : key_new(cl, req->host, rt->host_len, rt->port,
-                               rt->port_len, req->tls);
-    if (!x->key) {
-        exchange_free(x);
-        return NULL;
-    }
+    x->key = k;
     x->wire = (char *)(x + 1);
     x->wire_len = n;
-    request_write(x->wire, req, rt, keep_alive, &sh);
+    request_write(x->wire, req, rt, k, keep_alive, &sh);
     x->head_request = method_is(rt, "HEAD");
     /* A streamed body is gone once written: it cannot be sent again. */
     x->idempotent = idempotent(rt) && req->body_stream == HTTP_BODY_WHOLE;

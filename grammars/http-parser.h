@@ -318,9 +318,6 @@ static inline char *http__put(char *d, const void *src, size_t n)
 	return d + n;
 }
 
-/* Whether a field of that name is dropped on relaying. */
-int http__hop_by_hop(const char *name, size_t n);
-
 /* Starts a plan with no extra field. */
 void http__relay_begin(struct http_relay *r);
 

@@ -34,7 +34,7 @@ static int same_token(const char *a, size_t an, const char *b, size_t bn)
 /* Fields for this connection only (RFC 9110 7.6.1), and those the next
  * hop's writer makes itself (Host, Content-Length, Date; Expect is
  * answered here).  Told apart by length first. */
-int http__hop_by_hop(const char *name, size_t n)
+static inline int hop_by_hop(const char *name, size_t n)
 {
 	switch (n) {
 	case 2: return NAME_IS(name, n, "te");
@@ -101,8 +101,13 @@ void http__relay_add(struct http_relay *r, const char *name, size_t nlen,
 {
 	struct http_relay_extra *e = &r->extra[r->nextra++];
 
-	*e = (struct http_relay_extra){ .name = name, .nlen = nlen, .pre = pre,
-		.plen = plen, .value = value, .vlen = vlen };
+	e->name = name;
+	e->nlen = nlen;
+	e->pre = pre;
+	e->plen = plen;
+	e->value = value;
+	e->vlen = vlen;
+	e->join = -1;
 }
 
 ptrdiff_t http__via_len(const char *s)
@@ -135,7 +140,7 @@ static int add_checked(struct http_relay *r, const struct http_header *extra,
 			return -1;
 		nlen = token_ok(extra[k].name, &ok);
 		vlen = value_ok(extra[k].value, &ok);
-		if (!ok || http__hop_by_hop(extra[k].name, nlen))
+		if (!ok || hop_by_hop(extra[k].name, nlen))
 			return -1;
 		http__relay_add(r, extra[k].name, nlen, "", 0, extra[k].value,
 			vlen);
@@ -143,27 +148,63 @@ static int add_checked(struct http_relay *r, const struct http_header *extra,
 	return 0;
 }
 
-/* The Connection field's value, or NULL. */
-static const char *connection_of(const char *head, const struct http_field *f,
-	unsigned nf, size_t *len)
+/* The extra fields that field i (kept) takes. */
+static void join_to(struct http_relay *r, unsigned i, const char *name,
+	size_t n)
 {
-	const char *conn = NULL;
+	size_t k;
+
+	for (k = 0; k < r->nextra; k++)
+		if (same_token(name, n, r->extra[k].name, r->extra[k].nlen))
+			r->extra[k].join = (int)i;
+}
+
+/* Is the field named in a Connection field of the head (there may be
+ * several: one list)? */
+static int connection_names(const struct http_relay *r, const char *name,
+	size_t n)
+{
 	unsigned i;
 
-	for (i = 0; i < nf; i++)
-		if (NAME_IS(head + f[i].name.off, f[i].name.len, "connection")) {
-			conn = head + f[i].value.off;
-			*len = f[i].value.len;
-		}
-	return conn;
+	for (i = 0; i < r->nf; i++) {
+		const struct http_field *c = &r->f[i];
+		if (c->name.len == 10 &&
+		    NAME_IS(r->head + c->name.off, 10, "connection") &&
+		    named_in(r->head + c->value.off, c->value.len, name, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* The head has Connection: the fields it names are dropped too, and the
+ * joins are made again without them.  Returns the kept fields' size. */
+static size_t drop_connection_named(struct http_relay *r)
+{
+	size_t size = 0, k;
+	unsigned i;
+
+	for (k = 0; k < r->nextra; k++)
+		r->extra[k].join = -1;
+	for (i = 0; i < r->nf; i++) {
+		const struct http_field *f = &r->f[i];
+		const char *name = r->head + f->name.off;
+
+		if (r->keep[i] && connection_names(r, name, f->name.len))
+			r->keep[i] = 0;
+		if (!r->keep[i])
+			continue;
+		size += f->name.len + 4 + f->value.len;
+		join_to(r, i, name, f->name.len);
+	}
+	return size;
 }
 
 int http__relay_plan(struct http_relay *r, const char *head,
 	const struct http_field *f, unsigned nf,
 	const struct http_header *extra, size_t nextra)
 {
-	size_t conn_len = 0, size = 0, k;
-	const char *conn;
+	size_t size = 0, k;
+	int conn = 0;
 	unsigned i;
 
 	if (add_checked(r, extra, nextra) < 0)
@@ -172,32 +213,30 @@ int http__relay_plan(struct http_relay *r, const char *head,
 	r->f = f;
 	r->nf = nf;
 	r->clen = -1;
-	for (k = 0; k < r->nextra; k++)
-		r->extra[k].join = -1;
-	conn = connection_of(head, f, nf, &conn_len);
+	/* One pass for the usual head, which has no Connection field. */
 	for (i = 0; i < nf; i++) {
 		const char *name = head + f[i].name.off;
 		size_t n = f[i].name.len;
 
-		r->keep[i] = !http__hop_by_hop(name, n) &&
-			!(conn && named_in(conn, conn_len, name, n));
+		r->keep[i] = !hop_by_hop(name, n);
 		if (!r->keep[i]) {
-			if (n == 14 && r->clen < 0 &&
-			    NAME_IS(name, n, "content-length"))
+			if (n == 10 && NAME_IS(name, n, "connection"))
+				conn = 1;
+			else if (n == 14 && r->clen < 0 &&
+				 NAME_IS(name, n, "content-length"))
 				r->clen = (int)i;
 			continue;
 		}
-		size += n + 2 + f[i].value.len + 2;
-		for (k = 0; k < r->nextra; k++)
-			if (same_token(name, n, r->extra[k].name, r->extra[k].nlen))
-				r->extra[k].join = (int)i;
+		size += n + 4 + f[i].value.len;
+		join_to(r, i, name, n);
 	}
+	if (conn)
+		size = drop_connection_named(r);
 	for (k = 0; k < r->nextra; k++) {
 		const struct http_relay_extra *e = &r->extra[k];
 
-		size += e->join >= 0 ? (f[e->join].value.len ? 2 : 0) :
-			e->nlen + 2;
-		size += e->plen + e->vlen + (e->join >= 0 ? 0 : 2);
+		size += e->plen + e->vlen + (e->join < 0 ? e->nlen + 4 :
+			f[e->join].value.len ? 2 : 0);
 	}
 	r->size = size;
 	return 0;

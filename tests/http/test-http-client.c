@@ -30,6 +30,7 @@
 #include <rotor/test.h>
 
 #include "fetcher-data.h"
+#include "http-client-data.h"
 #include "fetcher-machines.h"
 #include "http-client-machines.h"
 
@@ -493,6 +494,33 @@ START_TEST(bad_via_refused)
     lfd = -1;                   /* the listener's now */
     rotor_loop_free(l);
     http_server_fini(&srv);
+}
+END_TEST
+
+/* The Host field each request of a pool key carries. */
+static void expect_authority(const char *host, const char *p, bool tls,
+                             const char *want)
+{
+    char got[64];
+    size_t n = http__authority(NULL, host, strlen(host), p, strlen(p), tls);
+
+    ck_assert_uint_eq(n, strlen(want));
+    ck_assert_uint_eq(http__authority(got, host, strlen(host), p, strlen(p),
+                                      tls), n);
+    got[n] = '\0';
+    ck_assert_str_eq(got, want);
+}
+
+START_TEST(host_field)
+{
+    expect_authority("example.com", "80", false, "example.com");
+    expect_authority("example.com", "443", true, "example.com");
+    expect_authority("example.com", "443", false, "example.com:443");
+    expect_authority("example.com", "80", true, "example.com:80");
+    expect_authority("127.0.0.1", "8080", false, "127.0.0.1:8080");
+    expect_authority("::1", "80", false, "[::1]");
+    expect_authority("2001:db8::1", "8443", true, "[2001:db8::1]:8443");
+    expect_authority("h", "800", false, "h:800");   /* not "80" */
 }
 END_TEST
 
@@ -1232,6 +1260,7 @@ int main(void)
     tcase_add_test(tc, post_body);
     tcase_add_test(tc, bad_requests_refused);
     tcase_add_test(tc, bad_via_refused);
+    tcase_add_test(tc, host_field);
     tcase_add_loop_test(tc, malformed, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, head_over_limit);
     tcase_add_test(tc, closed_mid_body);

@@ -83,6 +83,15 @@ START_TEST(fields_connection_names_are_dropped)
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nConnection: X-Secret ,, x-other\r\n"
 		"X-Secret: 1\r\nX-OTHER: 2\r\nX-Public: 3\r\n\r\n", NULL, 0,
 		"X-Public: 3\r\n");
+	/* Several Connection fields make one list; what they name goes, and
+	 * an extra field joins the last field kept of its name. */
+	static const struct http_header via[] = { { "Via", "1.1 rotor" } };
+	EXPECT_RELAY("HTTP/1.1 200 OK\r\nConnection: x-a\r\nVia: 1.0 p\r\n"
+		"X-A: 1\r\nX-B: 2\r\nVia: 1.0 hop\r\nconnection: X-B, via\r\n"
+		"X-C: 3\r\n\r\n", via, 1, "X-C: 3\r\nVia: 1.1 rotor\r\n");
+	EXPECT_RELAY("HTTP/1.1 200 OK\r\nVia: 1.0 p\r\nX-B: 2\r\n"
+		"Via: 1.0 hop\r\nConnection: X-B\r\n\r\n", via, 1,
+		"Via: 1.0 p\r\nVia: 1.0 hop, 1.1 rotor\r\n");
 	/* Case folds letters only: "^" and "~" differ by the case bit. */
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nConnection: a~b\r\na^b: 1\r\n\r\n",
 		NULL, 0, "a^b: 1\r\n");
