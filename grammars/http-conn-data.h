@@ -52,8 +52,9 @@ struct http_conn {
     uint8_t body_paused;    /* http_body_pause: read no more of it */
     uint8_t body_holding;   /* in body_held: body_resume is awaited */
     rotor_ref self;         /* for the events of deferred answers */
-    char peer[48];          /* http_remote_addr, once asked ("": not yet) */
+    char peer[48];          /* http_remote_addr, once asked ("": none) */
     uint8_t peer_len;
+    uint8_t peer_asked;     /* getpeername() was asked: once */
     uint32_t served;        /* request heads taken on this connection */
     uint32_t head_seen;     /* input bytes the parser has looked at */
     uint32_t head_len;      /* bytes of the head at the front of the

@@ -630,8 +630,14 @@ const char *http__exchange_peer(const struct http_exchange *x, size_t *len)
 {
     struct http_conn *c = x->conn;
 
-    /* Learnt once per connection: a proxy asks for every request. */
-    if (!c->peer[0] && !learn_peer(c, x->s))
+    /* Learnt once per connection (also that there is none: not over IP):
+     * a proxy asks for every request. */
+    if (!c->peer_asked) {
+        c->peer_asked = 1;
+        if (!learn_peer(c, x->s))
+            c->peer[0] = '\0';
+    }
+    if (!c->peer[0])
         return NULL;
     *len = c->peer_len;
     return c->peer;
