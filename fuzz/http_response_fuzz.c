@@ -7,10 +7,14 @@
  * was HEAD, and seeds the slicing; the rest is parsed as responses (1xx
  * dropped as the client drops them), whole and in random slices, each
  * slice in a fresh heap buffer of exactly its size; the two runs must
- * agree, and what a complete head says must hold together. */
+ * agree, and what a complete head says must hold together.  A final
+ * head is then relayed as a proxy relays it (http-relay.c, with its own
+ * Via): exactly the planned bytes, whole field lines, none hop-by-hop. */
+#define _GNU_SOURCE		/* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http-parser.h"
 
@@ -109,6 +113,47 @@ static void same(const struct http_response_parser *a, int ra,
 	}
 }
 
+/* A relayed field's name: never one of this hop's. */
+static int dropped_name(const char *s, size_t n)
+{
+	static const char *const names[] = {
+		"connection", "keep-alive", "proxy-connection", "te", "trailer",
+		"transfer-encoding", "upgrade", "content-length", "date",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (n == strlen(names[i]) && !strncasecmp(s, names[i], n))
+			return 1;
+	return 0;
+}
+
+static void check_relayed(const struct http_response_parser *p,
+	const char *head)
+{
+	static struct http_relay r;
+	const char *s, *end;
+	char *out;
+
+	http__relay_begin(&r);
+	http__relay_add(&r, "Via", 3, "1.1 ", 4, "rotor", 5);
+	CHECK(http__relay_plan(&r, head, p->res.fields, p->res.nfields,
+		NULL, 0) == 0);
+	out = malloc(r.size + 1);
+	end = http__relay_write(&r, out);
+	CHECK((size_t)(end - out) == r.size);
+	for (s = out; s < end;) {	/* "NAME: VALUE\r\n" lines only */
+		const char *colon = memchr(s, ':', (size_t)(end - s));
+		const char *cr = memchr(s, '\r', (size_t)(end - s));
+
+		CHECK(colon && cr && colon < cr && cr + 1 < end && cr[1] == '\n');
+		CHECK(!memchr(s, '\n', (size_t)(cr - s)));
+		CHECK(!dropped_name(s, (size_t)(colon - s)));
+		s = cr + 2;
+	}
+	CHECK(memmem(out, r.size, "1.1 rotor", 9) != NULL);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct http_response_parser a, b;
@@ -135,6 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rb = parse_sliced(&b, in, size, &seed);
 		check_head(&a, ra, size);
 		same(&a, ra, &b, rb);
+		if (ra > 0 && a.res.status >= 200)
+			check_relayed(&a, in);
 		if (ra <= 0 || a.res.status >= 200)
 			break;
 		in += ra;
