@@ -42,6 +42,15 @@ struct http_client {
     size_t via_len;                     /* cfg.via, a copy: checked */
     struct http_call *spares;           /* ended calls, for the next ones */
     unsigned nspares;
+    struct callback_guard *callbacks;   /* response callbacks running */
+};
+
+/* A response callback may free the client: the call it ends is then not
+ * kept as the (freed) client's spare.  http_client_free() marks every
+ * callback running (they nest when a callback's request ends at once). */
+struct callback_guard {
+    bool client_freed;
+    struct callback_guard *outer;
 };
 
 /* A proxy makes a call per request: the ended ones are kept for the
@@ -107,7 +116,15 @@ static void exchange_end(struct http_call *x, int err,
     }
     if (err && !res)
         none.err_text = error_text(err);    /* words only for a failure */
+    struct http_client *cl = x->client;
+    struct callback_guard guard = { false, cl ? cl->callbacks : NULL };
+    if (cl)
+        cl->callbacks = &guard;
     x->on_response(err, res ? res : &none, x->arg);
+    if (guard.client_freed)
+        x->client = NULL;
+    else if (cl)
+        cl->callbacks = guard.outer;
     exchange_free(x);
 }
 
@@ -1043,10 +1060,13 @@ void http_client_free(struct http_client *cl)
 {
     if (!cl)
         return;
-    /* Calls ended from here on are freed, not kept as spares. */
+    /* Calls ended from here on are freed, not kept as spares; so are
+     * those whose callback is running (it may be this call's caller). */
     for (struct http_client_conn *c = cl->conns; c; c = c->next)
         if (c->x)
             c->x->client = NULL;
+    for (struct callback_guard *g = cl->callbacks; g; g = g->outer)
+        g->client_freed = true;
     /* Each machine's destroy answers its request with ECANCELED. */
     while (cl->conns) {
         struct http_client_conn *c = cl->conns;

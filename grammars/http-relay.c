@@ -199,6 +199,21 @@ static size_t drop_connection_named(struct http_relay *r)
 	return size;
 }
 
+/* Does extra k (joined) follow something in its field's value (the
+ * received value, or an extra joined before it): then ", " first. */
+static int joined_after(const struct http_relay *r, size_t k)
+{
+	int i = r->extra[k].join;
+	size_t j;
+
+	if (r->f[i].value.len)
+		return 1;
+	for (j = 0; j < k; j++)
+		if (r->extra[j].join == i)
+			return 1;
+	return 0;
+}
+
 int http__relay_plan(struct http_relay *r, const char *head,
 	const struct http_field *f, unsigned nf,
 	const struct http_header *extra, size_t nextra)
@@ -236,7 +251,7 @@ int http__relay_plan(struct http_relay *r, const char *head,
 		const struct http_relay_extra *e = &r->extra[k];
 
 		size += e->plen + e->vlen + (e->join < 0 ? e->nlen + 4 :
-			f[e->join].value.len ? 2 : 0);
+			joined_after(r, k) ? 2 : 0);
 	}
 	r->size = size;
 	return 0;
@@ -266,7 +281,7 @@ char *http__relay_write(const struct http_relay *r, char *d)
 		d = put(d, r->head + f->value.off, f->value.len);
 		for (k = 0; k < r->nextra; k++)
 			if (r->extra[k].join == (int)i) {
-				if (f->value.len) {
+				if (joined_after(r, k)) {
 					*d++ = ',';
 					*d++ = ' ';
 				}

@@ -153,8 +153,10 @@ static inline void out_u64(struct out *o, uint64_t v, unsigned base)
 
 /* The per-thread caches below are read for every answer: initial-exec
  * puts them at a fixed offset from the thread pointer, where the default
- * model of a shared library calls __tls_get_addr at each use.  (A
- * dlopen()ed copy still works: glibc keeps static TLS room for that.) */
+ * model of a shared library calls __tls_get_addr at each use.  They are
+ * librotor-http's only thread-locals, 144 bytes: a dlopen()ed copy takes
+ * them from the static TLS room glibc keeps for such libraries (512
+ * bytes by default, tunable glibc.rtld.optional_static_tls). */
 #if defined(__GNUC__)
 #define HOT_TLS __attribute__((tls_model("initial-exec")))
 #else

@@ -46,14 +46,11 @@ struct rotor__mailbox {
 static struct rotor__mnode closed_mark;
 #define CLOSED (&closed_mark)
 
-/* The loop running in this thread (for the no-system-call path).  Read
- * for every post: initial-exec spares the __tls_get_addr call. */
-#if defined(__GNUC__)
-static _Thread_local __attribute__((tls_model("initial-exec")))
-    struct rotor_loop *running_here;
-#else
+/* The loop running in this thread (for the no-system-call path).  Not
+ * initial-exec: that would put all of librotor's thread-locals (the
+ * error texts too) in glibc's static TLS room, which a dlopen()ed copy
+ * may not find. */
 static _Thread_local struct rotor_loop *running_here;
-#endif
 
 /* What a machine shares with its notifiers: whether it has ended. */
 struct rotor__life {

@@ -795,6 +795,38 @@ END_TEST
 
 /* ---- the client's end, futures ------------------------------------------ */
 
+/* The response callback frees the client: the call it ends is freed
+ * with it, not kept for the (gone) client's next request (ASan and
+ * valgrind see a use after free otherwise). */
+static void free_client_on_response(int err, const struct http_response *res,
+                                    void *arg)
+{
+    on_response(err, res, arg);
+    http_client_free(client);
+    client = NULL;
+}
+
+START_TEST(free_from_callback)
+{
+    struct http_client_request req = {
+        .host = "127.0.0.1", .port = port, .target = "/",
+    };
+    char buf[1024];
+    struct got g;
+
+    memset(&g, 0, sizeof g);
+    ck_assert_int_eq(http_client_request(client, &req,
+                                         free_client_on_response, &g), 0);
+    int fd = peer_accept();
+    peer_read_request(fd, buf, sizeof buf);
+    PEER_SEND(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_OK(g, 200, "ok");
+    ck_assert_ptr_null(client);
+    close(fd);
+    expect_no_machine();
+}
+END_TEST
+
 START_TEST(free_cancels)
 {
     char req[1024];
@@ -1272,6 +1304,7 @@ int main(void)
     tcase_add_test(tc, configured_deadline);
     tcase_add_test(tc, connect_deadline);
     tcase_add_test(tc, free_cancels);
+    tcase_add_test(tc, free_from_callback);
     tcase_add_test(tc, future_from_a_machine);
     tcase_add_test(tc, paused_body_is_not_read);
     tcase_add_test(tc, cancel_mid_body);

@@ -125,9 +125,12 @@ START_TEST(extra_fields_join_the_last_of_their_name)
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nvia: 1.0 a\r\nX-Y: 1\r\nVIA: 1.1 b\r\n\r\n",
 		via, 2,
 		"via: 1.0 a\r\nX-Y: 1\r\nVIA: 1.1 b, 1.1 rotor\r\nX-Added: yes\r\n");
-	/* An empty value takes the extra alone. */
+	/* An empty value takes the extra alone; a second one is a second
+	 * list element. */
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nVia:\r\n\r\n", via, 1,
 		"Via: 1.1 rotor\r\n");
+	static const struct http_header two[] = { { "A", "1" }, { "a", "2" } };
+	EXPECT_RELAY("HTTP/1.1 200 OK\r\nA:\r\n\r\n", two, 2, "A: 1, 2\r\n");
 	/* Not joined to a field whose name differs by more than case. */
 	static const struct http_header tilde[] = { { "X~Y", "2" } };
 	EXPECT_RELAY("HTTP/1.1 200 OK\r\nX^Y: 1\r\n\r\n", tilde, 1,
