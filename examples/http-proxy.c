@@ -5,12 +5,15 @@
  * loop per thread.
  *
  *     http-proxy [--threads N] [--upstream-timeout MS] [--body-max BYTES]
- *                [--upstream UPSTREAM]... [HOST:]PORT [UPSTREAM...]
+ *                [--keepalive N] [--upstream UPSTREAM]... [HOST:]PORT
+ *                [UPSTREAM...]
  *
  * Each UPSTREAM is HOST:PORT (after the listening address, or each with
  * --upstream, the form for scripts that append the address; at least
  * one); requests go to them in turn (round robin,
- * per thread), over keep-alive connections of each thread's pool.  The
+ * per thread), over keep-alive connections of each thread's pool (at
+ * most --keepalive idle ones per upstream, 64 by default: a connection
+ * that ends its exchange with that many idle is closed).  The
  * request is forwarded with its method, target and fields, less the
  * hop-by-hop ones, plus Via and X-Forwarded-For, as soon as its head is
  * in; its body (at most --body-max bytes, 8 MiB by default: more gets
@@ -54,6 +57,7 @@ struct options {
     unsigned nup;
     uint32_t upstream_timeout;      /* ms, the client's response deadline */
     uint64_t body_max;
+    unsigned keepalive;             /* idle connections per upstream */
 };
 
 /* One per loop: the server's context and the client of that loop. */
@@ -326,7 +330,7 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
     http_client_config_init(&cc);
     cc.response_timeout = opt->upstream_timeout;
     cc.body_max = UINT64_MAX;               /* streamed, at the client's pace */
-    cc.max_idle_per_host = 64;
+    cc.max_idle_per_host = opt->keepalive;
     cc.via = "rotor";                       /* Via and X-Forwarded-For */
     cc.forwarded_for = true;                /* on the upstream requests */
     if (!(pl->client = http_client_new(loop, &cc)) ||
@@ -343,7 +347,7 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
 static int usage(void)
 {
     fprintf(stderr, "usage: http-proxy [--threads N] [--upstream-timeout MS] "
-                    "[--body-max BYTES]\n"
+                    "[--body-max BYTES] [--keepalive N]\n"
                     "                  [--upstream UPSTREAM]... [HOST:]PORT "
                     "[UPSTREAM...]\n"
                     "       each UPSTREAM is HOST:PORT; at least one\n");
@@ -394,6 +398,8 @@ static int parse_args(int argc, char **argv, struct options *opt,
             opt->upstream_timeout = (uint32_t)v;
         else if (!strcmp(a, "--body-max") && number(argv[i + 1], 0, 1ull << 40, &v) == 0)
             opt->body_max = v;
+        else if (!strcmp(a, "--keepalive") && number(argv[i + 1], 0, 100000, &v) == 0)
+            opt->keepalive = (unsigned)v;
         else if (!strcmp(a, "--upstream") && add_upstream(opt, argv[i + 1]) == 0)
             continue;
         else
@@ -412,7 +418,7 @@ static int parse_args(int argc, char **argv, struct options *opt,
 int main(int argc, char **argv)
 {
     static struct options opt = { .upstream_timeout = 30000,
-                                  .body_max = 8u << 20 };
+                                  .body_max = 8u << 20, .keepalive = 64 };
     static struct proxy_loop pls[MAX_THREADS];
     struct rotor_loop *loops[MAX_THREADS];
     char host[256], port[32], where[300];

@@ -206,6 +206,28 @@ grep -qi '^Connection: close' "$WORK/10.head" || fail "HTTP/1.0 answer kept open
 [ "$(cat "$WORK/10.body")" = "hello world" ] || fail "HTTP/1.0 body: $(cat "$WORK/10.body")"
 pass "relayed framing: a 204 with no body framing, a chunked answer to HTTP/1.0 ended by the close"
 
+# ---- the upstream pool's size (--keepalive) -----------------------------------
+
+# Three requests in a row on one client connection: with --keepalive 1
+# they share one upstream connection; with 0 none is kept, and each
+# opens its own (counted in the proxy's trace: an http_client_conn's
+# start is an "S" record).
+upstream_conns() { grep -c "^S	[0-9]*	http_client_conn	" "$1"; }
+for ka in 1 0; do
+    ROTOR_TRACE="$WORK/ka$ka.trace" \
+        background "proxy-ka$ka" "$WORK/proxy-ka$ka.log" "$PROXY" --keepalive "$ka" \
+        127.0.0.1:0 "127.0.0.1:$A"
+    curl -s --max-time "$E2E_PATIENCE" "http://127.0.0.1:$BG_PORT/k1" \
+        "http://127.0.0.1:$BG_PORT/k2" "http://127.0.0.1:$BG_PORT/k3" \
+        >"$WORK/ka$ka.out" || fail "curl through the proxy with --keepalive $ka"
+    [ "$(cat "$WORK/ka$ka.out")" = 'Hello k1!Hello k2!Hello k3!' ] ||
+        fail "--keepalive $ka: $(cat "$WORK/ka$ka.out")"
+done
+n1=$(upstream_conns "$WORK/ka1.trace") n0=$(upstream_conns "$WORK/ka0.trace")
+[ "$n1" = 1 ] && [ "$n0" = 3 ] ||
+    fail "upstream connections for 3 requests: $n1 with --keepalive 1 (not 1), $n0 with 0 (not 3)"
+pass "--keepalive: 3 requests on 1 upstream connection with 1, on 3 with 0"
+
 # ---- a slow upstream: back-pressure to the uploading client ------------------
 
 # 64 MiB uploaded to an upstream that reads none of the body until the
