@@ -78,15 +78,6 @@ struct relay {
 
 _Static_assert(sizeof(struct relay) <= HTTP_SCRATCH, "fits the scratch");
 
-/* ---- fields --------------------------------------------------------------- */
-
-/* The library relays the fields both ways (http_respond_relay(), the
- * request's `relay`): as they came, less the hop-by-hop ones and those
- * the Connection field names.  The proxy has it add Via both ways and
- * X-Forwarded-For upstream, each joined to the field of that name (the
- * server's and the client's via, the client's forwarded_for: see
- * proxy_loop_new()). */
-
 /* ---- answers ---------------------------------------------------------------- */
 
 static void answer_plain(struct http_exchange *x, int status, const char *msg)
@@ -320,8 +311,13 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
     struct http_client_config cc;
     struct rotor_loop *loop;
 
+    /* The library relays the fields both ways (http_respond_relay(),
+     * the request's `relay`): as they came, less the hop-by-hop ones and
+     * those the Connection field names.  It adds Via both ways (the
+     * server's and the client's via) and X-Forwarded-For upstream (the
+     * client's forwarded_for), each joined to the field of that name. */
     http_server_init(&pl->srv, route, pl);
-    pl->srv.via = "rotor";                  /* Via on the answers */
+    pl->srv.via = "rotor";
     pl->opt = opt;
     rotor_config_init(&cfg);
     cfg.context = &pl->srv;
@@ -331,8 +327,8 @@ static struct rotor_loop *proxy_loop_new(struct proxy_loop *pl,
     cc.response_timeout = opt->upstream_timeout;
     cc.body_max = UINT64_MAX;               /* streamed, at the client's pace */
     cc.max_idle_per_host = opt->keepalive;
-    cc.via = "rotor";                       /* Via and X-Forwarded-For */
-    cc.forwarded_for = true;                /* on the upstream requests */
+    cc.via = "rotor";
+    cc.forwarded_for = true;
     if (!(pl->client = http_client_new(loop, &cc)) ||
         !rotor_ref_valid(http_server_listen(loop, fd))) {
         http_client_free(pl->client);

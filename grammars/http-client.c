@@ -641,28 +641,6 @@ static void request_write(char *at, const struct http_client_request *req,
 /* The pool's key for host:port over tls, made once per client: calls and
  * connections point to it, so that finding a pooled connection compares
  * pointers. */
-/* n bytes alike: a host or a port is short, and memcmp a call. */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return a0 == b0 && a1 == b1;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return a0 == b0 && a1 == b1;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
 static struct pool_key *key_find(const struct http_client *cl,
                                        const char *host, size_t hlen,
                                        const char *port, size_t plen,
@@ -670,7 +648,7 @@ static struct pool_key *key_find(const struct http_client *cl,
 {
     for (struct pool_key *k = cl->keys; k; k = k->next)
         if (k->tls == tls && k->host_len == hlen && k->port_len == plen &&
-            same_bytes(k->host, host, hlen) && same_bytes(k->port, port, plen))
+            !memcmp(k->host, host, hlen) && !memcmp(k->port, port, plen))
             return k;
     return NULL;
 }

@@ -236,8 +236,7 @@ uint64_t rotor_loop_now(struct rotor_loop *loop)
         rotor__fail(ROTOR_EINVAL, "rotor_loop_now: no loop");
         return 0;
     }
-    /* The precise clock (not a callback's one reading): a caller may
-     * measure what its action took. */
-    uint64_t now = loop->vclock ? rotor__vclock_now(loop) : rotor__real_us();
-    return (now - loop->born_us) / 1000u;
+    /* Read now (not a callback's one reading): a caller may measure
+     * what its action took. */
+    return (rotor__clock_us(loop) - loop->born_us) / 1000u;
 }

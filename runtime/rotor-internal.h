@@ -243,21 +243,27 @@ static inline void rotor__timer_del(struct rotor_loop *loop, struct event *ev)
         event_del(ev);
 }
 
-/* The loop's clock, microseconds: monotonic, or virtual. */
-/* The clock for due times.  In a stream's readiness callback every
- * transition may arm a timeout: the clock is read once there, at the
- * first, as libevent reads its own once per turn of the loop (a due time
- * is early by what the callback ran before: microseconds). */
-static inline uint64_t rotor__now_us(struct rotor_loop *loop)
+/* The loop's clock, microseconds: monotonic, or virtual; read now. */
+static inline uint64_t rotor__clock_us(const struct rotor_loop *loop)
 {
     if (ROTOR__UNLIKELY(loop->vclock != NULL))
         return rotor__vclock_now(loop);
-    if (loop->turn) {
+    return rotor__real_us();
+}
+
+/* The clock for due times.  In a stream's readiness callback every
+ * transition may arm a timeout: the clock is read once there, at the
+ * first, as libevent reads its own once per turn of the loop (a due time
+ * is early by what the callback ran before: microseconds).  The virtual
+ * clock moves only between callbacks: read as it is. */
+static inline uint64_t rotor__now_us(struct rotor_loop *loop)
+{
+    if (loop->turn && loop->vclock == NULL) {
         if (loop->turn_us == 0)
             loop->turn_us = rotor__real_us();
         return loop->turn_us;
     }
-    return rotor__real_us();
+    return rotor__clock_us(loop);
 }
 
 /* Brackets a stream's readiness callback (stream-io.c): the clock is

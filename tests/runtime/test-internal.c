@@ -78,6 +78,47 @@ START_TEST(queue_keeps_order_across_growth)
 }
 END_TEST
 
+/* The real clock, here one the test moves (clock.c is not compiled in),
+ * and how often it was read. */
+static uint64_t clock_now = 5000, clock_reads;
+
+uint64_t rotor__real_us(void)
+{
+    clock_reads++;
+    return clock_now;
+}
+
+uint64_t rotor__vclock_now(const struct rotor_loop *loop)
+{
+    (void)loop;
+    ck_abort_msg("a loop without a virtual clock read one");
+    return 0;
+}
+
+/* In a stream's readiness callback (between rotor__turn_begin and _end)
+ * the clock is read once: every due time armed there counts from the
+ * same instant; outside one, each reading is the clock's. */
+START_TEST(clock_read_once_per_turn)
+{
+    struct rotor_loop loop = {0};
+
+    rotor__turn_begin(&loop);
+    ck_assert_uint_eq(rotor__now_us(&loop), 5000);
+    clock_now = 7000;
+    ck_assert_uint_eq(rotor__now_us(&loop), 5000);
+    ck_assert_uint_eq(clock_reads, 1);
+    rotor__turn_end(&loop);
+    ck_assert_uint_eq(rotor__now_us(&loop), 7000);
+    clock_now = 9000;
+    ck_assert_uint_eq(rotor__now_us(&loop), 9000);
+    ck_assert_uint_eq(clock_reads, 3);
+    rotor__turn_begin(&loop);                   /* a new turn reads anew */
+    clock_now = 9500;
+    ck_assert_uint_eq(rotor__now_us(&loop), 9500);
+    rotor__turn_end(&loop);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("internal");
@@ -87,6 +128,7 @@ int main(void)
     tcase_add_test(tc, generation_skips_zero);
     tcase_add_test(tc, table_reuses_last_freed_and_stops_at_max);
     tcase_add_test(tc, queue_keeps_order_across_growth);
+    tcase_add_test(tc, clock_read_once_per_turn);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);
